@@ -1,0 +1,1 @@
+"""Code the services share: the public event contract (`events`) and plumbing (`platform`)."""
