@@ -1,0 +1,105 @@
+"""What every service's HTTP app has: correlation ids, metrics, health and readiness.
+
+`/healthz` says the process is up; `/readyz` runs the service's readiness checks (its
+store, the broker) and answers 503 naming the failing one, so Kubernetes stops
+routing to a pod that cannot do its job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.platform import correlation
+from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+"""Raises if a dependency is unreachable."""
+
+log = logging.getLogger("crm.http")
+
+
+class CorrelationMiddleware:
+    """Binds the request's `X-Correlation-ID` (or a new one) and echoes it in the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(correlation.HEADER.lower().encode())
+        token = correlation.bind(incoming.decode()[:128] if incoming else None)
+        cid = correlation.current() or ""
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((correlation.HEADER.encode(), cid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation.reset(token)
+
+
+def _route_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "unmatched")
+
+
+def instrument(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck]) -> None:
+    """Add correlation, metrics, access logs, `/healthz`, `/readyz` and `/metrics` to `app`."""
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = _route_of(request)
+        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, request.method, route).observe(elapsed)
+        log.info(
+            "%s %s %s",
+            request.method,
+            route,
+            response.status_code,
+            extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 2)},
+        )
+        return response
+
+    app.add_middleware(CorrelationMiddleware)
+    app.include_router(_health_router(checks))
+
+
+def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: every dependency answers", responses={503: {}})
+    async def readyz() -> JSONResponse:
+        failures: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check()
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                failures[name] = f"{type(exc).__name__}: {exc}"
+        if failures:
+            return JSONResponse({"status": "unavailable", "failing": failures}, status_code=503)
+        return JSONResponse({"status": "ready", "checks": sorted(checks)})
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

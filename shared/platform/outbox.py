@@ -1,0 +1,134 @@
+"""The relay: a service's event store, followed as a transactional outbox, onto Kafka.
+
+Events are written once, atomically, to the service's store; the relay follows the
+store's notification log, maps each domain event to its public model, publishes it
+and records its position only after Kafka acknowledged it. A crash between publish and
+record republishes a few events on restart (same event id, harmless to consumers);
+nothing is ever lost, and a broker outage only delays publishing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification, Tracking, TrackingRecorder
+
+from shared.events import REGISTRY, EventEnvelope, PublicEvent
+from shared.platform import metrics
+
+ToPublic = Callable[[Any], PublicEvent | None]
+"""Maps a domain event to its public event, or None for an event kept private."""
+Publish = Callable[[Sequence[EventEnvelope]], Awaitable[None]]
+"""Publishes envelopes and returns only once the broker acknowledged every one."""
+
+log = logging.getLogger("crm.relay")
+
+
+class Relay:
+    """Publishes a service's stored events in notification order, at least once."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        app: Application[UUID],
+        tracking: TrackingRecorder,
+        to_public: ToPublic,
+        publish: Publish,
+        batch_size: int = 500,
+    ) -> None:
+        self.service = service
+        self.app = app
+        self.tracking = tracking
+        self.to_public = to_public
+        self.publish = publish
+        self.batch_size = batch_size
+        self.name = f"relay:{service}"
+        self._position: int | None = None
+
+    @property
+    def source(self) -> str:
+        """CloudEvents `source` of this service's events."""
+        return f"/crm/{self.service}"
+
+    def position(self) -> int:
+        """Last notification id Kafka acknowledged (0 before the first)."""
+        if self._position is None:
+            self._position = self.tracking.max_tracking_id(self.name) or 0
+        return self._position
+
+    def head(self) -> int:
+        """Last notification id in the store."""
+        return self.app.recorder.max_notification_id() or 0
+
+    def envelope(self, notification: Notification) -> EventEnvelope | None:
+        """The public envelope of one stored event, or None if it stays private."""
+        domain_event: Any = self.app.mapper.to_domain_event(notification)
+        public = self.to_public(domain_event)
+        if public is None:
+            return None
+        return EventEnvelope.wrap(
+            public,
+            source=self.source,
+            aggregate_id=UUID(str(notification.originator_id)),
+            aggregate_version=notification.originator_version,
+            time=domain_event.timestamp,
+            correlation_id=getattr(domain_event, "correlation_id", None),
+            sequence=notification.id,
+        )
+
+    def _pending(self) -> tuple[int, list[EventEnvelope]]:
+        start = self.position() + 1
+        notes = self.app.recorder.select_notifications(start=start, limit=self.batch_size)
+        if not notes:
+            return self.position(), []
+        envelopes = [e for e in map(self.envelope, notes) if e is not None]
+        return notes[-1].id, envelopes
+
+    def _record(self, position: int) -> None:
+        self.tracking.insert_tracking(Tracking(application_name=self.name, notification_id=position))
+        self._position = position
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished events; how many notifications it covered."""
+        before = await asyncio.to_thread(self.position)
+        last, envelopes = await asyncio.to_thread(self._pending)
+        if last == before:
+            return 0
+        if envelopes:
+            await self.publish(envelopes)
+        await asyncio.to_thread(self._record, last)
+        metrics.RELAY_PUBLISHED.labels(self.service).inc(len(envelopes))
+        metrics.RELAY_POSITION.labels(self.service).set(last)
+        return last - before
+
+    async def run(self, stop: asyncio.Event, idle: float = 0.05, max_backoff: float = 5.0) -> None:
+        """Publish until `stop` is set: promptly when busy, retrying with backoff on failure."""
+        backoff = idle
+        while not stop.is_set():
+            try:
+                published = await self.publish_pending()
+                backoff = idle
+            except Exception:
+                metrics.RELAY_FAILURES.labels(self.service).inc()
+                log.exception("publish failed; retrying from position %s in %.1fs", self._position, backoff)
+                published, backoff = 0, min(backoff * 2 + 0.1, max_backoff)
+            if not published:
+                await _wait(stop, backoff)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
+
+
+def topic_of(envelope: EventEnvelope) -> str:
+    """The logical topic an envelope belongs on."""
+    return REGISTRY.topic(envelope.type)

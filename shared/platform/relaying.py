@@ -1,0 +1,79 @@
+"""Running a relay as a process: Kafka publishing, tracking storage, signals, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
+from eventsourcing.utils import Environment
+from faststream.kafka import KafkaBroker
+from prometheus_client import start_http_server
+
+from shared.events import EventEnvelope
+from shared.platform.kafka import KafkaSettings
+from shared.platform.outbox import Relay, topic_of
+
+log = logging.getLogger("crm.relay")
+
+
+class KafkaPublisher:
+    """Sends a batch pipelined through FastStream, then waits for every acknowledgement."""
+
+    def __init__(self, broker: KafkaBroker, kafka: KafkaSettings) -> None:
+        self.broker = broker
+        self.kafka = kafka
+
+    async def __call__(self, envelopes: Sequence[EventEnvelope]) -> None:
+        acks = [
+            await self.broker.publish(
+                envelope.body(),
+                self.kafka.topic(topic_of(envelope)),
+                key=envelope.key,
+                headers=envelope.headers(),
+                correlation_id=envelope.correlationid or envelope.id,
+                no_confirm=True,
+            )
+            for envelope in envelopes
+        ]
+        await asyncio.gather(*acks)
+
+
+def tracking_recorder(name: str, env: dict[str, str]) -> TrackingRecorder:
+    """A tracking recorder in the same store as the events, for the relay's position."""
+    return InfrastructureFactory.construct(Environment(name, env)).tracking_recorder()
+
+
+async def _start(broker: KafkaBroker, stop: asyncio.Event) -> bool:
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            await broker.start()
+            return True
+        except Exception as exc:  # noqa: BLE001 - the broker may simply not be up yet
+            log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+    return False
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(relay: Relay, broker: KafkaBroker, metrics_port: int | None = None, host: str = "127.0.0.1") -> None:
+    """Run `relay` until SIGTERM/SIGINT, publishing through `broker`."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    if metrics_port:
+        start_http_server(metrics_port, addr=host)
+    if await _start(broker, stop):
+        log.info("relay %s publishing from position %s", relay.name, await asyncio.to_thread(relay.position))
+        try:
+            await relay.run(stop)
+        finally:
+            await broker.stop()
