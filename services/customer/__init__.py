@@ -1,0 +1,1 @@
+"""Customer data management: profiles, contact points, consent, interactions, merge and erasure."""

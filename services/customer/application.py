@@ -1,0 +1,185 @@
+"""The customer service's `eventsourcing` application: one method per command.
+
+Each command loads the customer, lets the aggregate decide, and saves the new events
+atomically. Optimistic concurrency makes a stale decision fail with `StaleVersion`
+instead of silently overwriting a concurrent one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import EnvType
+
+from services.customer.directory import CustomerDirectory, CustomerSummary, DuplicateCandidate
+from services.customer.domain import CannotMergeIntoSelf, Customer, CustomerNotFound, StaleVersion
+from shared.platform.eventstore import MAPPER_TOPIC
+
+
+class CustomerApplication(Application[UUID]):
+    """Customer data management: registration, profile, contact points, consent, merge, erasure."""
+
+    name = "customers"
+    env: ClassVar[dict[str, str]] = {"MAPPER_TOPIC": MAPPER_TOPIC}
+
+    def __init__(self, env: EnvType | None = None, *, default_region: str | None = None) -> None:
+        super().__init__(env)
+        self.default_region = default_region
+        self.directory = CustomerDirectory(self, default_region=default_region)
+
+    def register(
+        self,
+        *,
+        name: str,
+        emails: Iterable[str],
+        phones: Iterable[str],
+        address: str | None = None,
+        source: str = "api",
+        tags: Iterable[str] = (),
+        consent: dict[str, bool] | None = None,
+        customer_id: UUID | None = None,
+    ) -> UUID:
+        """Register a customer; with a known `customer_id` this is idempotent (retries, lead conversion)."""
+        if customer_id is not None and customer_id in self.repository:
+            return customer_id
+        customer = Customer.register(
+            name=name,
+            emails=emails,
+            phones=phones,
+            address=address,
+            source=source,
+            tags=tags,
+            consent=consent,
+            region=self.default_region,
+            customer_id=customer_id,
+        )
+        try:
+            self._save(customer)
+        except StaleVersion:
+            if customer_id is None:
+                raise
+        return customer.id
+
+    def update_profile(
+        self,
+        customer_id: UUID,
+        *,
+        expected_version: int | None,
+        name: str | None = None,
+        address: str | None = None,
+        source: str | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> int:
+        """Change profile fields (`address=""` clears it); returns the new version."""
+        customer = self._load(customer_id, expected_version)
+        customer.update_profile(name=name, address=address, source=source, tags=tags)
+        self._save(customer)
+        return customer.version
+
+    def add_contact_point(self, customer_id: UUID, *, expected_version: int | None, kind: str, value: str) -> int:
+        """Add an email or phone; returns the new version."""
+        customer = self._load(customer_id, expected_version)
+        customer.add_contact_point(kind, value, self.default_region)
+        self._save(customer)
+        return customer.version
+
+    def remove_contact_point(self, customer_id: UUID, *, expected_version: int | None, kind: str, value: str) -> int:
+        """Remove an email or phone; returns the new version."""
+        customer = self._load(customer_id, expected_version)
+        customer.remove_contact_point(kind, value, self.default_region)
+        self._save(customer)
+        return customer.version
+
+    def record_interaction(
+        self,
+        customer_id: UUID,
+        *,
+        expected_version: int | None,
+        kind: str,
+        summary: str,
+        occurred_at: datetime,
+        recorded_by: str,
+    ) -> UUID:
+        """Record a call, email, meeting, visit or note; returns the interaction id."""
+        customer = self._load(customer_id, expected_version)
+        interaction_id = customer.record_interaction(kind, summary, occurred_at, recorded_by)
+        self._save(customer)
+        return interaction_id
+
+    def change_consent(self, customer_id: UUID, *, expected_version: int | None, channel: str, granted: bool) -> int:
+        """Grant or withdraw consent on one channel; returns the (possibly unchanged) version."""
+        customer = self._load(customer_id, expected_version)
+        customer.change_consent(channel, granted)
+        self._save(customer)
+        return customer.version
+
+    def merge(self, *, survivor_id: UUID, merged_id: UUID, expected_versions: dict[UUID, int] | None = None) -> None:
+        """Merge a duplicate into the survivor; both aggregates are saved in one transaction."""
+        if survivor_id == merged_id:
+            raise CannotMergeIntoSelf(survivor_id)
+        expected = expected_versions or {}
+        survivor = self._load(survivor_id, expected.get(survivor_id))
+        merged = self._load(merged_id, expected.get(merged_id))
+        survivor.absorb(merged)
+        self._save(survivor, merged)
+
+    def erase(self, customer_id: UUID) -> None:
+        """Erase the customer's personal data (GDPR)."""
+        customer = self.get(customer_id)
+        customer.erase()
+        self._save(customer)
+
+    def get(self, customer_id: UUID) -> Customer:
+        """The customer's current state, replayed from its events."""
+        try:
+            customer: Customer = self.repository.get(customer_id)
+        except AggregateNotFoundError:
+            raise CustomerNotFound(customer_id) from None
+        return customer
+
+    def search(
+        self,
+        *,
+        text: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+    ) -> list[CustomerSummary]:
+        """Active customers matching every given criterion, ordered by name."""
+        return self.directory.search(text=text, email=email, phone=phone, tag=tag, limit=limit)
+
+    def find_duplicates(self, customer_id: UUID, name_threshold: float = 0.85) -> list[DuplicateCandidate]:
+        """Customers that look like the same person, best match first."""
+        self.get(customer_id).ensure_active()
+        return self.directory.find_duplicates(customer_id, name_threshold=name_threshold)
+
+    def _load(self, customer_id: UUID, expected_version: int | None) -> Customer:
+        """Load for a command, refusing a decision taken on another version."""
+        customer = self.get(customer_id)
+        if expected_version is not None and expected_version != customer.version:
+            raise StaleVersion(expected_version, customer.version, customer_id)
+        return customer
+
+    def _save(self, *customers: Customer) -> None:
+        """Save atomically; if a concurrent writer got there first, this decision is stale."""
+        base = {c.id: c.version - len(c.pending_events) for c in customers}
+        try:
+            self.save(*customers)
+        except IntegrityError:
+            raise self._stale(base) from None
+
+    def _stale(self, base: dict[UUID, int]) -> StaleVersion:
+        """The error for the first customer whose stored version moved past `base`."""
+        for customer_id, version in base.items():
+            latest = self.recorder.select_events(customer_id, desc=True, limit=1)
+            actual = latest[0].originator_version if latest else 0
+            if actual != version:
+                return StaleVersion(version, actual, customer_id)
+        customer_id, version = next(iter(base.items()))
+        return StaleVersion(version, version, customer_id)

@@ -1,0 +1,390 @@
+"""The customer aggregate, its (private) events and the errors its rules raise.
+
+Commands validate and normalise first, then call a private `@event` method, so an
+invalid command records nothing and replaying the log never re-runs a check that
+may have changed since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate, event
+
+from services.customer import contact
+from services.customer.contact import CustomerError, InvalidContactPoint, InvalidInput
+
+__all__ = [
+    "CHANNELS",
+    "INTERACTION_KINDS",
+    "CannotMergeIntoSelf",
+    "CannotRemoveLastContactPoint",
+    "ContactPointNotFound",
+    "Customer",
+    "CustomerErased",
+    "CustomerError",
+    "CustomerMerged",
+    "CustomerNotFound",
+    "DuplicateContactPoint",
+    "InvalidContactPoint",
+    "InvalidInput",
+    "StaleVersion",
+]
+
+CHANNELS = ("email", "sms", "phone", "social")
+INTERACTION_KINDS = ("call", "email", "meeting", "visit", "note")
+MAX_SUMMARY_LENGTH = 4000
+
+
+class CustomerNotFound(CustomerError):
+    """No customer has this id."""
+
+    def __init__(self, customer_id: UUID) -> None:
+        super().__init__(f"customer {customer_id} not found")
+        self.customer_id = customer_id
+
+
+class StaleVersion(CustomerError):
+    """The caller decided on an older version than the stored one; reload and retry."""
+
+    def __init__(self, expected: int, actual: int, customer_id: UUID | None = None) -> None:
+        super().__init__(f"customer {customer_id} is at version {actual}, not {expected}")
+        self.expected = expected
+        self.actual = actual
+        self.customer_id = customer_id
+
+
+class CustomerErased(CustomerError):
+    """The customer was erased; nothing more can be recorded about them."""
+
+    def __init__(self, customer_id: UUID) -> None:
+        super().__init__(f"customer {customer_id} was erased")
+        self.customer_id = customer_id
+
+
+class CustomerMerged(CustomerError):
+    """The customer was merged into another; commands go to the survivor."""
+
+    def __init__(self, customer_id: UUID, survivor_id: UUID) -> None:
+        super().__init__(f"customer {customer_id} was merged into {survivor_id}")
+        self.customer_id = customer_id
+        self.survivor_id = survivor_id
+
+
+class ContactPointNotFound(CustomerError):
+    """The customer has no such email or phone."""
+
+    def __init__(self, kind: str, value: str) -> None:
+        super().__init__(f"customer has no {kind} {value}")
+        self.kind = kind
+        self.value = value
+
+
+class DuplicateContactPoint(CustomerError):
+    """The customer already has this email or phone."""
+
+    def __init__(self, kind: str, value: str) -> None:
+        super().__init__(f"customer already has {kind} {value}")
+        self.kind = kind
+        self.value = value
+
+
+class CannotRemoveLastContactPoint(CustomerError):
+    """A customer must stay reachable: at least one email or phone remains."""
+
+    def __init__(self, kind: str, value: str) -> None:
+        super().__init__(f"cannot remove {kind} {value}: it is the last contact point")
+        self.kind = kind
+        self.value = value
+
+
+class CannotMergeIntoSelf(CustomerError):
+    """A customer cannot be merged into itself."""
+
+    def __init__(self, customer_id: UUID) -> None:
+        super().__init__(f"cannot merge customer {customer_id} into itself")
+        self.customer_id = customer_id
+
+
+class Customer(Aggregate):
+    """A person or company we sell to; the root of customer data management."""
+
+    if TYPE_CHECKING:  # the @event decorators define these classes at runtime; this tells mypy
+        Registered: ClassVar[type[Aggregate.Event]]
+        ProfileUpdated: ClassVar[type[Aggregate.Event]]
+        ContactPointAdded: ClassVar[type[Aggregate.Event]]
+        ContactPointRemoved: ClassVar[type[Aggregate.Event]]
+        InteractionRecorded: ClassVar[type[Aggregate.Event]]
+        ConsentChanged: ClassVar[type[Aggregate.Event]]
+        MergedInto: ClassVar[type[Aggregate.Event]]
+        Absorbed: ClassVar[type[Aggregate.Event]]
+        Erased: ClassVar[type[Aggregate.Event]]
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        name: str,
+        emails: Iterable[str],
+        phones: Iterable[str],
+        address: str | None = None,
+        source: str = "api",
+        tags: Iterable[str] = (),
+        consent: dict[str, bool] | None = None,
+        region: str | None = None,
+        customer_id: UUID | None = None,
+    ) -> Customer:
+        """Register a customer reachable by at least one email or phone."""
+        canonical_emails = _unique(contact.normalise_email(e) for e in _many(emails, "emails"))
+        canonical_phones = _unique(contact.normalise_phone(p, region) for p in _many(phones, "phones"))
+        if not canonical_emails and not canonical_phones:
+            raise InvalidInput("a customer needs at least one email or phone")
+        return cls(
+            id=customer_id,
+            name=contact.normalise_name(name),
+            emails=canonical_emails,
+            phones=canonical_phones,
+            address=contact.normalise_address(address) if address is not None else None,
+            source=contact.normalise_label(source, "source"),
+            tags=contact.normalise_tags(tags),
+            consent=_initial_consent(consent or {}),
+        )
+
+    @event("Registered")
+    def __init__(
+        self,
+        name: str,
+        emails: list[str],
+        phones: list[str],
+        address: str | None,
+        source: str,
+        tags: list[str],
+        consent: dict[str, bool],
+        id: UUID | None = None,  # the library takes it as the aggregate id (or calls create_id)
+    ) -> None:
+        self.name = name
+        self.emails = list(emails)
+        self.phones = list(phones)
+        self.address = address
+        self.source = source
+        self.tags = list(tags)
+        self.consent = dict(consent)
+        self.interactions: list[dict[str, Any]] = []
+        self.merged_into: UUID | None = None
+        self.merged_from: list[UUID] = []
+        self.erased = False
+
+    def ensure_active(self) -> None:
+        """Refuse to act on a customer that was erased or merged away."""
+        if self.erased:
+            raise CustomerErased(self.id)
+        if self.merged_into is not None:
+            raise CustomerMerged(self.id, self.merged_into)
+
+    def update_profile(
+        self,
+        *,
+        name: str | None = None,
+        address: str | None = None,
+        source: str | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> None:
+        """Change profile fields; only fields that really change are recorded (`address=""` clears)."""
+        self.ensure_active()
+        new_name = contact.normalise_name(name) if name is not None else self.name
+        new_address = contact.normalise_address(address) if address is not None else self.address
+        new_source = contact.normalise_label(source, "source") if source is not None else self.source
+        new_tags = contact.normalise_tags(tags) if tags is not None else self.tags
+        if (new_name, new_address, new_source, new_tags) == (self.name, self.address, self.source, self.tags):
+            return
+        self._update_profile(
+            name=_changed(new_name, self.name),
+            address=(new_address or "") if new_address != self.address else None,
+            source=_changed(new_source, self.source),
+            tags=_changed(new_tags, self.tags),
+        )
+
+    @event("ProfileUpdated")
+    def _update_profile(
+        self,
+        name: str | None = None,
+        address: str | None = None,
+        source: str | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
+        # None means unchanged; an empty address means the address was cleared.
+        if name is not None:
+            self.name = name
+        if address is not None:
+            self.address = address or None
+        if source is not None:
+            self.source = source
+        if tags is not None:
+            self.tags = list(tags)
+
+    def add_contact_point(self, kind: str, value: str, region: str | None = None) -> None:
+        """Add an email or phone, normalised first so the same number in another format is a duplicate."""
+        self.ensure_active()
+        canonical = contact.normalise_contact_point(kind, value, region)
+        if canonical in self._points(kind):
+            raise DuplicateContactPoint(kind, canonical)
+        self._add_contact_point(kind=kind, value=canonical)
+
+    @event("ContactPointAdded")
+    def _add_contact_point(self, kind: str, value: str) -> None:
+        self._points(kind).append(value)
+
+    def remove_contact_point(self, kind: str, value: str, region: str | None = None) -> None:
+        """Remove an email or phone, keeping the customer reachable."""
+        self.ensure_active()
+        canonical = contact.normalise_contact_point(kind, value, region)
+        if canonical not in self._points(kind):
+            raise ContactPointNotFound(kind, canonical)
+        if len(self.emails) + len(self.phones) == 1:
+            raise CannotRemoveLastContactPoint(kind, canonical)
+        self._remove_contact_point(kind=kind, value=canonical)
+
+    @event("ContactPointRemoved")
+    def _remove_contact_point(self, kind: str, value: str) -> None:
+        self._points(kind).remove(value)
+
+    def record_interaction(self, kind: str, summary: str, occurred_at: datetime, recorded_by: str) -> UUID:
+        """Record a call, email, meeting, visit or note; returns the interaction's id."""
+        self.ensure_active()
+        if kind not in INTERACTION_KINDS:
+            raise InvalidInput(f"interaction kind must be one of {INTERACTION_KINDS}, not {kind!r}")
+        interaction_id = uuid4()
+        self._record_interaction(
+            interaction_id=interaction_id,
+            kind=kind,
+            summary=_text(summary, "summary", MAX_SUMMARY_LENGTH),
+            occurred_at=_utc(occurred_at),
+            recorded_by=_text(recorded_by, "recorded_by", contact.MAX_NAME_LENGTH),
+        )
+        return interaction_id
+
+    @event("InteractionRecorded")
+    def _record_interaction(
+        self, interaction_id: UUID, kind: str, summary: str, occurred_at: datetime, recorded_by: str
+    ) -> None:
+        self.interactions.append(
+            {
+                "id": interaction_id,
+                "kind": kind,
+                "summary": summary,
+                "occurred_at": occurred_at,
+                "recorded_by": recorded_by,
+            }
+        )
+
+    def change_consent(self, channel: str, granted: bool) -> None:
+        """Grant or withdraw marketing consent on one channel; no change records nothing."""
+        self.ensure_active()
+        if channel not in CHANNELS:
+            raise InvalidInput(f"consent channel must be one of {CHANNELS}, not {channel!r}")
+        if not isinstance(granted, bool):
+            raise InvalidInput("consent must be true or false")
+        if self.consent.get(channel) != granted:
+            self._change_consent(channel=channel, granted=granted)
+
+    @event("ConsentChanged")
+    def _change_consent(self, channel: str, granted: bool) -> None:
+        self.consent[channel] = granted
+
+    def absorb(self, duplicate: Customer) -> None:
+        """Merge `duplicate` into this customer, which takes its contact points and tags.
+
+        Consent and interactions stay with the duplicate: consent is never inferred,
+        and `merged_from` links the histories.
+        """
+        if duplicate.id == self.id:
+            raise CannotMergeIntoSelf(self.id)
+        self.ensure_active()
+        duplicate.ensure_active()
+        duplicate._merge_into(survivor_id=self.id)
+        self._absorb(
+            merged_id=duplicate.id,
+            emails=[e for e in duplicate.emails if e not in self.emails],
+            phones=[p for p in duplicate.phones if p not in self.phones],
+            tags=[t for t in duplicate.tags if t not in self.tags],
+        )
+
+    @event("MergedInto")
+    def _merge_into(self, survivor_id: UUID) -> None:
+        self.merged_into = survivor_id
+
+    @event("Absorbed")
+    def _absorb(self, merged_id: UUID, emails: list[str], phones: list[str], tags: list[str]) -> None:
+        # The event carries only what is new to the survivor.
+        self.merged_from.append(merged_id)
+        self.emails.extend(emails)
+        self.phones.extend(phones)
+        self.tags = sorted({*self.tags, *tags})
+
+    def erase(self) -> None:
+        """Erase the customer's personal data (GDPR); erasing twice is harmless.
+
+        Allowed on a merged customer too: the right to erasure outlives a merge.
+        """
+        if not self.erased:
+            self._erase()
+
+    @event("Erased")
+    def _erase(self) -> None:
+        self.name = ""
+        self.emails = []
+        self.phones = []
+        self.address = None
+        self.tags = []
+        for interaction in self.interactions:
+            interaction["summary"] = ""
+        self.erased = True
+
+    def _points(self, kind: str) -> list[str]:
+        return self.emails if kind == "email" else self.phones
+
+
+def _many(values: Iterable[str], what: str) -> Iterable[str]:
+    """Refuse a bare string where a list is meant (it would iterate per character)."""
+    if isinstance(values, str):
+        raise InvalidInput(f"{what} must be a list, not one string")
+    return values
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    """Values without repeats, first occurrence first (the order the caller gave)."""
+    return list(dict.fromkeys(values))
+
+
+def _changed(new: Any, old: Any) -> Any:
+    """`new` when it differs from `old`, else None (the event's "unchanged")."""
+    return new if new != old else None
+
+
+def _initial_consent(given: dict[str, bool]) -> dict[str, bool]:
+    """Consent on every channel: withheld unless explicitly granted."""
+    unknown = set(given) - set(CHANNELS)
+    if unknown:
+        raise InvalidInput(f"consent channels must be among {CHANNELS}, not {sorted(unknown)}")
+    if not all(isinstance(granted, bool) for granted in given.values()):
+        raise InvalidInput("consent must be true or false")
+    return {channel: given.get(channel, False) for channel in CHANNELS}
+
+
+def _text(value: str, what: str, max_length: int) -> str:
+    """Non-empty trimmed text of bounded length."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{what} must not be empty")
+    if len(value.strip()) > max_length:
+        raise InvalidInput(f"{what} must be at most {max_length} characters")
+    return value.strip()
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aware datetime in UTC; a naive one is ambiguous and refused."""
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise InvalidInput("occurred_at must be a timezone-aware datetime")
+    return moment.astimezone(UTC)

@@ -1,0 +1,54 @@
+"""The customer API process: `create_app(settings)` wires everything; `main()` serves it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+from fastapi import FastAPI
+
+from services.customer import errors
+from services.customer.api import router
+from services.customer.application import CustomerApplication
+from services.customer.settings import CustomerSettings
+from shared.platform import logs
+from shared.platform.auth import AuthSettings
+from shared.platform.eventstore import persistence_env
+from shared.platform.http import instrument
+from shared.platform.kafka import KafkaSettings, kafka_ready
+
+
+def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSettings | None = None) -> FastAPI:
+    """The customer API over the store in `settings`; readiness also checks `kafka` when given."""
+    customers = CustomerApplication(env=persistence_env(settings.store), default_region=settings.default_phone_region)
+    app = FastAPI(
+        title="CRM customer service",
+        version="1.0.0",
+        description="Customer data management: profiles, contact points, consent, interactions, "
+        "duplicates, merge and GDPR erasure. Every change is an event on `crm.customer.v1`.",
+    )
+    app.state.jwt_secret = auth.secret
+    app.state.customers = customers
+
+    async def store_ready() -> None:
+        await asyncio.to_thread(customers.recorder.max_notification_id)
+
+    checks = {"event_store": store_ready}
+    if kafka is not None:
+        checks["kafka"] = lambda: kafka_ready(kafka)
+    instrument(app, "customer", checks)
+    errors.install(app)
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Entry point: `python -m services.customer.main`."""
+    settings = CustomerSettings()
+    logs.configure("customer", settings.log_level)
+    app = create_app(settings, AuthSettings(), KafkaSettings())
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Marketing automation (segments, campaigns, consent, tracking).
+
+Not built yet: package skeleton only (see the status table in README.md)."""

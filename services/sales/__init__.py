@@ -1,0 +1,3 @@
+"""Sales automation (leads, opportunities, quotes, orders, forecast).
+
+Not built yet: package skeleton only (see the status table in README.md)."""

@@ -1,0 +1,3 @@
+"""Customer service and support (tickets, SLAs, CSAT/NPS).
+
+Not built yet: package skeleton only (see the status table in README.md)."""
