@@ -1,0 +1,1 @@
+"""Analytics: consumes every public stream and keeps read models (projections) in MongoDB."""

@@ -1,0 +1,60 @@
+"""The analytics API process: `create_app(settings)` wires everything; `main()` serves it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+
+from services.analytics.api import router
+from services.analytics.projection import Customer360Projection
+from services.analytics.settings import AnalyticsSettings
+from shared.platform import logs
+from shared.platform.auth import AuthSettings
+from shared.platform.http import instrument
+from shared.platform.kafka import KafkaSettings, kafka_ready
+
+
+def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSettings) -> FastAPI:
+    """The analytics API over the projections in `settings.database`."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await client.close()
+
+    app = FastAPI(
+        title="CRM analytics",
+        version="1.0.0",
+        description="Read models built from every public event stream: customer 360 and timeline.",
+        lifespan=lifespan,
+    )
+    app.state.jwt_secret = auth.secret
+    app.state.projection = Customer360Projection(client[settings.database])
+
+    async def mongo_ready() -> None:
+        await client.admin.command("ping")
+
+    async def broker_ready() -> None:
+        await kafka_ready(kafka)
+
+    instrument(app, "analytics", {"mongodb": mongo_ready, "kafka": broker_ready})
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Entry point: `python -m services.analytics.main`."""
+    settings = AnalyticsSettings()
+    logs.configure("analytics", settings.log_level)
+    app = create_app(settings, AuthSettings(), KafkaSettings())
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
