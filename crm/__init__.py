@@ -1,0 +1,1 @@
+"""The operator's `crm` command line: tokens now; status, rebuild, verify, replay to come."""
