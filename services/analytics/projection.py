@@ -1,11 +1,15 @@
-"""The customer 360 projection: its MongoDB collections and how an event lands in them."""
+"""The customer 360 projection: its MongoDB collections and how events land in them."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from services.analytics import customer360
 from shared.events import EventEnvelope, PublicEvent
@@ -13,14 +17,42 @@ from shared.events.customer import CustomerErasedV1
 
 CUSTOMER_360 = "customer_360"
 TIMELINE = "customer_timeline"
+DUPLICATE_KEY = 11000
+
+Item = tuple[EventEnvelope, PublicEvent]
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: events applied, skipped as already applied, and those that failed."""
+
+    applied: list[EventEnvelope] = field(default_factory=list)
+    skipped: int = 0
+    failed: list[tuple[int, Exception]] = field(default_factory=list)
+    """(index in the batch, error) of events whose fold raised; nothing of them was written."""
+
+
+def timeline_entry(envelope: EventEnvelope, *, erased: bool) -> dict[str, Any]:
+    """The timeline document of one event (its data dropped once the customer is erased)."""
+    return {
+        "_id": envelope.id,
+        "customer_id": envelope.subject,
+        "time": envelope.time.isoformat(),
+        "type": envelope.type,
+        "source": envelope.source,
+        "aggregate_id": envelope.aggregateid,
+        "aggregate_version": envelope.aggregateversion,
+        "data": {} if erased else envelope.data,
+        "erased": erased,
+    }
 
 
 class Customer360Projection:
     """Keeps one 360 document per customer and a timeline entry per event.
 
     Idempotent: an event whose aggregate version the document already holds is
-    skipped, so redeliveries and replays change nothing. The timeline is written
-    before the document so a crash between the two is repaired by the redelivery.
+    skipped, so redeliveries and replays change nothing. Writes go in bulk, timeline
+    before documents, so a crash between the two is repaired by the redelivery.
     """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -33,29 +65,56 @@ class Customer360Projection:
 
     async def apply(self, envelope: EventEnvelope, event: PublicEvent) -> bool:
         """Apply one event; False if it was already applied."""
-        customer_id = envelope.subject
-        doc = await self.customers.find_one({"_id": customer_id}) or customer360.new_document(customer_id)
-        if customer360.is_applied(doc, envelope):
-            return False
-        await self._record_timeline(envelope, erased=doc["erased"] or isinstance(event, CustomerErasedV1))
-        if isinstance(event, CustomerErasedV1):
-            await self.timeline.update_many({"customer_id": customer_id}, {"$set": {"data": {}, "erased": True}})
-        await self.customers.replace_one({"_id": customer_id}, customer360.fold(doc, envelope, event), upsert=True)
-        return True
+        result = await self.apply_batch([(envelope, event)])
+        if result.failed:
+            raise result.failed[0][1]
+        return bool(result.applied)
 
-    async def _record_timeline(self, envelope: EventEnvelope, *, erased: bool) -> None:
-        entry = {
-            "_id": envelope.id,
-            "customer_id": envelope.subject,
-            "time": envelope.time.isoformat(),
-            "type": envelope.type,
-            "source": envelope.source,
-            "aggregate_id": envelope.aggregateid,
-            "aggregate_version": envelope.aggregateversion,
-            "data": {} if erased else envelope.data,
-            "erased": erased,
-        }
-        await self.timeline.replace_one({"_id": envelope.id}, entry, upsert=True)
+    async def apply_batch(self, items: Sequence[Item]) -> BatchResult:
+        """Apply events in order with one read and two bulk writes."""
+        docs = await self._load({envelope.subject for envelope, _ in items})
+        result, entries, erasures, touched = BatchResult(), [], [], set()
+        for index, (envelope, event) in enumerate(items):
+            doc = docs.setdefault(envelope.subject, customer360.new_document(envelope.subject))
+            if customer360.is_applied(doc, envelope):
+                result.skipped += 1
+                continue
+            try:
+                folded = customer360.fold(copy.deepcopy(doc), envelope, event)
+            except Exception as exc:  # noqa: BLE001 - one bad event must not sink its batch
+                result.failed.append((index, exc))
+                continue
+            is_erasure = isinstance(event, CustomerErasedV1)
+            entries.append(timeline_entry(envelope, erased=doc["erased"] or is_erasure))
+            erasures += [envelope.subject] if is_erasure else []
+            docs[envelope.subject] = folded
+            touched.add(envelope.subject)
+            result.applied.append(envelope)
+        await self._write(entries, erasures, [docs[c] for c in sorted(touched)])
+        return result
+
+    async def _load(self, customer_ids: set[str]) -> dict[str, dict[str, Any]]:
+        cursor = self.customers.find({"_id": {"$in": sorted(customer_ids)}})
+        return {doc["_id"]: doc async for doc in cursor}
+
+    async def _write(self, entries: list[dict[str, Any]], erasures: list[str], docs: list[dict[str, Any]]) -> None:
+        await self._insert_timeline(entries)
+        for customer_id in erasures:
+            await self.timeline.update_many({"customer_id": customer_id}, {"$set": {"data": {}, "erased": True}})
+        # One replace per document rather than bulk_write: FerretDB 1.x on SQLite hangs on
+        # large bulk updates, and executes them one by one anyway.
+        for doc in docs:
+            await self.customers.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def _insert_timeline(self, entries: list[dict[str, Any]]) -> None:
+        """Insert entries; one already there (a redelivery after a crash) is the same entry."""
+        if not entries:
+            return
+        try:
+            await self.timeline.insert_many(entries, ordered=False)
+        except BulkWriteError as exc:
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
 
     async def get(self, customer_id: str) -> dict[str, Any] | None:
         """The 360 document of `customer_id`, if any event about them was seen."""

@@ -1,17 +1,19 @@
 """The analytics projector: every public stream → projections in MongoDB.
 
-One FastStream subscriber in consumer group `analytics` reads all streams. Offsets are
-committed only after the projection was written (at least once; projections are
+One FastStream subscriber in consumer group `analytics` reads all streams in batches.
+Offsets are committed only after the batch was written (at least once; projections are
 idempotent). A message that cannot be parsed or applied goes to the dead-letter topic
-and the partition moves on; a store outage stops and retries instead of parking.
+and the partition moves on; a store outage stops and re-reads the batch instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
+from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -21,62 +23,78 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from services.analytics.deadletter import dead_letter
-from services.analytics.projection import Customer360Projection
+from services.analytics.projection import Customer360Projection, Item
 from services.analytics.settings import AnalyticsSettings
 from shared.events import REGISTRY, EventEnvelope, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
 from shared.events.topics import STREAMS
-from shared.platform import correlation, logs
+from shared.platform import logs
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
 
 log = logging.getLogger("crm.analytics.projector")
 UNPROCESSABLE = (MalformedEnvelope, UnknownEventType, ValidationError)
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
-def subscribe(
-    broker: KafkaBroker, projection: Customer360Projection, settings: AnalyticsSettings, kafka: KafkaSettings
-) -> None:
-    """Register the projector's subscriber on `broker`."""
-    topics = [kafka.topic(t) for t in STREAMS]
+def parse(records: Sequence[Record]) -> tuple[list[tuple[Record, Item]], list[tuple[Record, Exception]]]:
+    """Split records into typed events and the ones that are not valid events."""
+    good: list[tuple[Record, Item]] = []
+    bad: list[tuple[Record, Exception]] = []
+    for record in records:
+        try:
+            envelope = EventEnvelope.from_kafka(record.headers, record.value or b"")
+            good.append((record, (envelope, REGISTRY.parse(envelope))))
+        except UNPROCESSABLE as exc:
+            bad.append((record, exc))
+    return good, bad
+
+
+class Projector:
+    """Applies batches of records to the projection; parks what it cannot apply."""
+
+    def __init__(self, broker: KafkaBroker, projection: Any, settings: AnalyticsSettings, kafka: KafkaSettings) -> None:
+        self.broker = broker
+        self.projection = projection
+        self.settings = settings
+        self.kafka = kafka
+
+    async def handle(self, records: Sequence[Record]) -> None:
+        """Apply one batch; raises (so the batch is re-read) only if the store failed."""
+        good, bad = parse(records)
+        try:
+            result = await self.projection.apply_batch([item for _, item in good])
+        except PyMongoError:
+            log.exception("store write failed; the batch will be read again")
+            await asyncio.sleep(self.settings.retry_delay_seconds)
+            raise
+        bad += [(good[index][0], exc) for index, exc in result.failed]
+        for record, exc in bad:
+            await dead_letter(self.broker, self.kafka, self.settings.group_id, record, exc)
+        for envelope in result.applied:
+            CONSUMED.labels(self.settings.group_id, envelope.type).inc()
+
+
+def subscribe(broker: KafkaBroker, projection: Any, settings: AnalyticsSettings, kafka: KafkaSettings) -> Projector:
+    """Register the projector's batch subscriber on `broker`."""
+    projector = Projector(broker, projection, settings, kafka)
 
     @broker.subscriber(
-        *topics,
-        group_id=settings.group_id,
+        *[kafka.topic(t) for t in STREAMS],
+        group_id=kafka.group(settings.group_id),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=settings.batch_size,
+        batch_timeout_ms=50,
         title="analytics-projector",
         description="Folds every public event into the analytics projections.",
     )
     async def project(message: KafkaMessage) -> None:
-        record: Any = message.raw_message
-        try:
-            envelope = EventEnvelope.from_kafka(record.headers, record.value or b"")
-            event = REGISTRY.parse(envelope)
-        except UNPROCESSABLE as exc:
-            await dead_letter(broker, kafka, settings.group_id, record, exc)
-            return
-        token = correlation.bind(envelope.correlationid or envelope.id)
-        try:
-            await _apply(projection, envelope, event, settings)
-        except PyMongoError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug on one message must not block the partition
-            await dead_letter(broker, kafka, settings.group_id, record, exc)
-        finally:
-            correlation.reset(token)
+        raw = message.raw_message
+        await projector.handle(tuple(raw) if isinstance(raw, tuple | list) else (raw,))
 
-
-async def _apply(
-    projection: Customer360Projection, envelope: EventEnvelope, event: Any, settings: AnalyticsSettings
-) -> None:
-    try:
-        if await projection.apply(envelope, event):
-            CONSUMED.labels(settings.group_id, envelope.type).inc()
-    except PyMongoError:
-        log.exception("store write failed; the message will be read again")
-        await asyncio.sleep(settings.retry_delay_seconds)
-        raise
+    return projector
 
 
 def build(settings: AnalyticsSettings, kafka: KafkaSettings) -> tuple[FastStream, AsyncMongoClient[dict[str, Any]]]:

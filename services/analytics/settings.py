@@ -22,6 +22,8 @@ class AnalyticsSettings(BaseSettings):
     database: str = "crm_analytics"
     group_id: str = "analytics"
     """Kafka consumer group of the projector; its dead letters go to `crm.dlq.<group>.v1`."""
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    """Records the projector reads and writes per round trip while catching up."""
     retry_delay_seconds: float = 1.0
     """Pause before re-reading a message whose store write failed (the store may be down)."""
     log_level: str = "INFO"

@@ -107,6 +107,7 @@ def build_relay(settings: CustomerSettings, publish: Any) -> Relay:
         tracking=tracking_recorder("customers", env),
         to_public=to_public,
         publish=publish,
+        batch_size=settings.relay_batch_size,
     )
 
 

@@ -16,6 +16,8 @@ class CustomerSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8001
     metrics_host: str = "127.0.0.1"
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    """Events per publish round trip; each batch's acks are awaited before its position is saved."""
     relay_metrics_port: int | None = None
     """Where the relay process serves /metrics (off when unset)."""
     default_phone_region: str | None = Field(default=None, description="ISO 3166 region for numbers without +.")

@@ -31,6 +31,10 @@ class KafkaSettings(BaseSettings):
         """The physical name of logical topic `name`."""
         return f"{self.topic_prefix}{name}"
 
+    def group(self, name: str) -> str:
+        """The physical name of consumer group `name` (prefixed like the topics)."""
+        return f"{self.topic_prefix}{name}"
+
 
 def make_broker(settings: KafkaSettings, *, client_id: str | None = None) -> KafkaBroker:
     """A FastStream Kafka broker whose producer is idempotent with `acks=all`."""

@@ -25,3 +25,16 @@ async def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = No
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def delete_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) -> None:
+    """Delete the topics among `specs` (default: all) that exist, e.g. a test's prefixed ones."""
+    names = {kafka.topic(s.name) for s in (specs or all_topics())}
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers.split(","), client_id="crm-topics")
+    await admin.start()
+    try:
+        existing = sorted(names & set(await admin.list_topics()))
+        if existing:
+            await admin.delete_topics(existing)
+    finally:
+        await admin.close()

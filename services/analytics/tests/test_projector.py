@@ -9,6 +9,7 @@ from uuid import uuid4
 from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from services.analytics.projection import BatchResult
 from services.analytics.projector import subscribe
 from services.analytics.settings import AnalyticsSettings
 from shared.events import EventEnvelope, PublicEvent
@@ -24,11 +25,15 @@ class RecordingProjection:
         self.applied: list[str] = []
         self.fail_on = fail_on
 
-    async def apply(self, envelope: EventEnvelope, event: PublicEvent) -> bool:
-        if envelope.subject == self.fail_on:
-            raise KeyError("a bug in a fold")
-        self.applied.append(envelope.subject)
-        return True
+    async def apply_batch(self, items: list[tuple[EventEnvelope, PublicEvent]]) -> BatchResult:
+        result = BatchResult()
+        for index, (envelope, _) in enumerate(items):
+            if envelope.subject == self.fail_on:
+                result.failed.append((index, KeyError("a bug in a fold")))
+            else:
+                self.applied.append(envelope.subject)
+                result.applied.append(envelope)
+        return result
 
 
 def envelope_for(customer: str) -> EventEnvelope:

@@ -112,7 +112,7 @@ def test_a_schema_file_without_a_model_is_reported(tmp_path: Path) -> None:
 
 
 def _edited(model: type[PublicEvent], **changes: Any) -> dict[str, Any]:
-    schema = json.loads(json.dumps(schemas.schema_of(model)))
+    schema: dict[str, Any] = json.loads(json.dumps(schemas.schema_of(model)))
     for path, value in changes.items():
         target = schema
         *parents, leaf = path.split("/")

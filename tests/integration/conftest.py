@@ -1,0 +1,95 @@
+"""Fixtures of the integration suite: real servers, and an isolated platform per test.
+
+Each test gets its own topic prefix (so its own topics and consumer groups), its own
+MongoDB database and its own event store (SQLite file or PostgreSQL database), so
+tests never see each other's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+import pytest
+from pymongo import MongoClient
+
+from crm.devstack import Stack, environment
+from shared.platform.kafka import KafkaSettings
+from shared.platform.topicadmin import delete_topics, ensure_topics
+from tests.integration.platform import Platform
+from tests.integration.servers import Servers, servers
+
+JWT_SECRET = "integration-secret-0123456789abcdef0123"
+
+
+@pytest.fixture(scope="session")
+def real_servers() -> Iterator[Servers]:
+    """Kafka, MongoDB and PostgreSQL for the whole session."""
+    with servers() as found:
+        yield found
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Every pipeline test runs against both event stores."""
+    backend: str = request.param
+    return backend
+
+
+def _postgres_database(srv: Servers, name: str, *, drop: bool = False) -> None:
+    dsn = (
+        f"host={srv.postgres_host} port={srv.postgres_port} user={srv.postgres_user} "
+        f"password={srv.postgres_password} dbname={srv.postgres_db}"
+    )
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' if drop else f'CREATE DATABASE "{name}"')
+
+
+def _store_env(srv: Servers, backend: str, tmp_path: Path, db: str) -> dict[str, str]:
+    if backend == "sqlite":
+        return {"CRM_CUSTOMER_STORE__BACKEND": "sqlite", "CRM_CUSTOMER_STORE__SQLITE_PATH": str(tmp_path / "c.db")}
+    return {
+        "CRM_CUSTOMER_STORE__BACKEND": "postgres",
+        "CRM_CUSTOMER_STORE__POSTGRES_HOST": srv.postgres_host,
+        "CRM_CUSTOMER_STORE__POSTGRES_PORT": str(srv.postgres_port),
+        "CRM_CUSTOMER_STORE__POSTGRES_USER": srv.postgres_user,
+        "CRM_CUSTOMER_STORE__POSTGRES_PASSWORD": srv.postgres_password,
+        "CRM_CUSTOMER_STORE__POSTGRES_DB": db,
+    }
+
+
+@pytest.fixture
+def platform(real_servers: Servers, store_backend: str, tmp_path: Path) -> Iterator[Platform]:
+    """An isolated platform on the real servers; the test starts the processes it needs."""
+    run = uuid4().hex[:10]
+    kafka = KafkaSettings(bootstrap_servers=real_servers.kafka, topic_prefix=f"it{run}.")
+    asyncio.run(ensure_topics(kafka))
+    database = f"crm_it_{run}"
+    if store_backend == "postgres":
+        _postgres_database(real_servers, database)
+    env = environment(
+        {
+            "CRM_KAFKA_BOOTSTRAP_SERVERS": real_servers.kafka,
+            "CRM_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
+            "CRM_MONGO_URL": real_servers.mongo_url,
+            "CRM_ANALYTICS_DATABASE": database,
+            "CRM_JWT_SECRET": JWT_SECRET,
+            "CRM_CUSTOMER_DEFAULT_PHONE_REGION": "CN",
+            "CRM_ANALYTICS_RETRY_DELAY_SECONDS": "0.2",
+            **_store_env(real_servers, store_backend, tmp_path, database),
+        }
+    )
+    stack = Stack(env, log_dir=tmp_path / "logs")
+    mongo: MongoClient[dict[str, object]] = MongoClient(real_servers.mongo_url)
+    try:
+        yield Platform(stack=stack, kafka=kafka, mongo=mongo[database], jwt_secret=JWT_SECRET, backend=store_backend)
+    finally:
+        stack.stop_all()
+        asyncio.run(delete_topics(kafka))
+        mongo.drop_database(database)
+        mongo.close()
+        if store_backend == "postgres":
+            _postgres_database(real_servers, database, drop=True)

@@ -1,0 +1,106 @@
+"""A handle on one isolated platform under test: start processes, call APIs, read Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from pymongo.database import Database
+
+from crm.devstack import SERVICES, Running, Stack
+from shared.events.topics import PARTITIONS
+from shared.platform.auth import issue_token
+from shared.platform.kafka import KafkaSettings
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 30, interval: float = 0.05, what: str = "") -> T:
+    """Poll `probe` until it returns something truthy, or fail after `timeout` seconds."""
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        result = probe()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"not within {timeout}s: {what or probe}")
+
+
+@dataclass
+class Platform:
+    """The isolated platform of one test."""
+
+    stack: Stack
+    kafka: KafkaSettings
+    mongo: Database[dict[str, Any]]
+    jwt_secret: str
+    backend: str
+
+    def start(self, name: str, **env: str) -> Running:
+        """Start the named service (see `crm.devstack.SERVICES`), with extra env."""
+        service = next(s for s in SERVICES if s.name == name)
+        self.stack.env.update(env)
+        return self.stack.start(service)
+
+    def start_all(self) -> None:
+        """Start every service."""
+        for service in SERVICES:
+            self.stack.start(service)
+
+    def headers(self, *roles: str) -> dict[str, str]:
+        """Authorization header for a caller with `roles`."""
+        return {"Authorization": f"Bearer {issue_token(self.jwt_secret, 'it@example.com', list(roles) or ['admin'])}"}
+
+    def url(self, name: str) -> str:
+        """Base URL of a started service."""
+        return self.stack.running[name].url
+
+    def customer_360(self, customer_id: str, **expected: Any) -> dict[str, Any] | None:
+        """The 360 document via the analytics API once it shows `expected` fields, else None."""
+        response = httpx.get(f"{self.url('analytics')}/customers/{customer_id}/360", headers=self.headers("sales_rep"))
+        if response.status_code != 200:
+            return None
+        doc: dict[str, Any] = response.json()
+        return doc if all(doc.get(k) == v for k, v in expected.items()) else None
+
+    def end_offsets(self, logical_topic: str) -> int:
+        """How many records the topic holds (sum over partitions)."""
+        return asyncio.run(_count(self.kafka, self.kafka.topic(logical_topic)))
+
+    def records(self, logical_topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+        """Every record of the topic, partition by partition."""
+        return asyncio.run(_read_all(self.kafka, self.kafka.topic(logical_topic)))
+
+
+async def _count(kafka: KafkaSettings, topic: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        ends = await consumer.end_offsets(partitions)
+        return sum(ends.values())
+    finally:
+        await consumer.stop()
+
+
+async def _read_all(kafka: KafkaSettings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for part in batch.values():
+                records.extend(part)
+        return records
+    finally:
+        await consumer.stop()
