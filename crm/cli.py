@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from crm import dev
 from shared.platform.auth import ROLES, AuthSettings, issue_token
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import ensure_topics
@@ -49,3 +50,6 @@ def topics_ensure() -> None:
     for name in created:
         typer.echo(f"created {name}")
     typer.echo(f"{len(created)} created; all topics present")
+
+
+app.add_typer(dev.app, name="dev")

@@ -7,6 +7,7 @@ so the same application code runs on both.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
@@ -36,6 +37,7 @@ def persistence_env(store: EventStoreSettings) -> dict[str, str]:
     """The `eventsourcing` environment for `store` (passed as `Application(env=...)`)."""
     env = {"MAPPER_TOPIC": MAPPER_TOPIC}
     if store.backend == "sqlite":
+        Path(store.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": store.sqlite_path}
         return env
     env |= {

@@ -1,0 +1,78 @@
+# The two commands of the quick start are `make run` and `make test`; see README.md.
+# Everything installs itself on first use: uv from PyPI, the Python deps from uv.lock,
+# Kafka's jars from Maven Central, FerretDB from the Go module proxy, PostgreSQL from apt.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+LOCAL := $(CURDIR)/.local
+UV := $(shell command -v uv 2>/dev/null || echo $(LOCAL)/tools/bin/uv)
+VENV := $(CURDIR)/.venv
+RUN := set -a && source $(LOCAL)/stack.env && source $(LOCAL)/dev.env && set +a &&
+export CRM_PYTHON := $(VENV)/bin/python
+
+.PHONY: help install infra topics run down test test-unit test-integration lint format schemas token bench status
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+$(LOCAL)/tools/bin/uv:
+	python3 -m venv $(LOCAL)/tools
+	$(LOCAL)/tools/bin/pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.synced ## Install the Python environment (uv, from uv.lock)
+
+$(LOCAL)/dev.env:
+	mkdir -p $(LOCAL)
+	echo "CRM_JWT_SECRET=$$(python3 -c 'import secrets; print(secrets.token_hex(32))')" > $@
+	chmod 600 $@
+
+infra: install $(LOCAL)/dev.env ## Install (first time) and start Kafka, FerretDB and PostgreSQL on loopback
+	deploy/local/up.sh
+
+topics: infra ## Create the Kafka topics (streams and dead letters)
+	$(RUN) $(VENV)/bin/crm topics ensure
+
+run: topics ## Start the whole platform locally, load demo data, print the URLs
+	$(RUN) $(VENV)/bin/crm dev up
+	$(RUN) $(VENV)/bin/crm dev seed
+	@$(RUN) $(VENV)/bin/crm dev urls
+
+down: ## Stop the platform and the local servers (data is kept; deploy/local/down.sh --purge drops it)
+	-[ -f $(LOCAL)/stack.env ] && $(RUN) $(VENV)/bin/crm dev down
+	deploy/local/down.sh
+
+test: infra ## Run the whole suite (unit, contract, integration on the real servers)
+	$(RUN) $(VENV)/bin/pytest
+
+test-unit: install ## Only the fast tests (no servers)
+	$(VENV)/bin/pytest services shared tests/test_*.py
+
+lint: install ## ruff, formatting, mypy (strict), import contracts, schema drift
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy services shared crm tests
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/python -m shared.events.schemas check
+	$(VENV)/bin/python -m shared.events.asyncapi
+
+format: install ## Fix what ruff can fix
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+schemas: install ## Regenerate the committed JSON Schemas and AsyncAPI document from the models
+	$(VENV)/bin/python -m shared.events.schemas write
+	$(VENV)/bin/python -m shared.events.asyncapi write
+
+token: install $(LOCAL)/dev.env ## Print a dev JWT (ROLES="sales_rep analyst" to choose)
+	@set -a && source $(LOCAL)/dev.env && set +a && $(VENV)/bin/crm token $(foreach r,$(or $(ROLES),admin),--role $(r))
+
+bench: infra ## Measure POST → visible in customer 360 (median over 100 customers)
+	$(RUN) $(VENV)/bin/python -m tests.bench.post_to_360
+
+status: ## State of the local servers
+	-deploy/local/status.sh

@@ -1,0 +1,111 @@
+"""`crm dev`: the whole platform on this machine, for `make run` (servers from deploy/local)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crm.devstack import ROOT, SERVICES, Stack, environment, free_port
+from crm.seed import seed
+from shared.platform.auth import AuthSettings, issue_token
+
+app = typer.Typer(help="Run the platform's services locally (after deploy/local/up.sh).", no_args_is_help=True)
+
+RUN_DIR = ROOT / ".local" / "run"
+DEFAULT_PORTS = {"CRM_CUSTOMER_PORT": 8001, "CRM_ANALYTICS_PORT": 8010}
+
+
+def _pid_file(name: str) -> Path:
+    return RUN_DIR / f"{name}.pid"
+
+
+def _alive(name: str) -> int | None:
+    path = _pid_file(name)
+    if not path.exists():
+        return None
+    pid = int(path.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def _port(var: str) -> int:
+    """The service's usual port if it is free, else any free one."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", DEFAULT_PORTS[var]))
+        except OSError:
+            return free_port()
+    return DEFAULT_PORTS[var]
+
+
+def urls() -> dict[str, str]:
+    """Base URLs of the running HTTP services, as recorded by `up`."""
+    found = {}
+    for service in SERVICES:
+        path = _pid_file(service.name)
+        if service.port_var and path.exists() and _alive(service.name):
+            found[service.name] = f"http://127.0.0.1:{path.read_text().split()[1]}"
+    return found
+
+
+@app.command()
+def up() -> None:
+    """Start every service in the background (those already running are kept)."""
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    stack = Stack(environment(), log_dir=ROOT / ".local" / "logs", detach=True)
+    for service in SERVICES:
+        if _alive(service.name):
+            typer.echo(f"{service.name:20} already running")
+            continue
+        if service.port_var:
+            stack.env[service.port_var] = str(_port(service.port_var))
+        running = stack.start(service)
+        _pid_file(service.name).write_text(f"{running.process.pid} {running.port or ''}\n")
+        typer.echo(f"{service.name:20} started (pid {running.process.pid}, log {running.log.relative_to(ROOT)})")
+
+
+@app.command()
+def down() -> None:
+    """Stop the services started by `up`."""
+    for service in reversed(SERVICES):
+        pid = _alive(service.name)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            typer.echo(f"{service.name:20} stopped")
+        _pid_file(service.name).unlink(missing_ok=True)
+
+
+@app.command("seed")
+def seed_command(
+    count: Annotated[int, typer.Option(help="How many demo customers (at least the 8 named ones).")] = 40,
+) -> None:
+    """Load demo customers through the customer API (idempotent)."""
+    found = urls()
+    if "customer" not in found:
+        raise typer.BadParameter("the customer service is not running: run `crm dev up` first")
+    seed(found["customer"], count)
+
+
+@app.command("urls")
+def urls_command() -> None:
+    """Print where the running services answer, with a token to try them."""
+    found = urls()
+    token = issue_token(AuthSettings().secret.get_secret_value(), "dev@example.com", ["admin"])
+    lines = [
+        f"Customer service API docs : {found.get('customer', '(not running)')}/docs",
+        f"Analytics API docs        : {found.get('analytics', '(not running)')}/docs",
+        f"Analytics customer 360    : {found.get('analytics', '(not running)')}/customers/<id>/360",
+        f"AsyncAPI of the events    : {ROOT / 'docs' / 'asyncapi.json'}",
+        "",
+        "Bearer token (admin, 8 h; `make token ROLES=analyst` for others):",
+        token,
+    ]
+    typer.echo("\n".join(lines))
