@@ -70,11 +70,21 @@ class Platform:
 
     def end_offsets(self, logical_topic: str) -> int:
         """How many records the topic holds (sum over partitions)."""
-        return asyncio.run(_count(self.kafka, self.kafka.topic(logical_topic)))
+        return count_records(self.kafka, logical_topic)
 
     def records(self, logical_topic: str) -> list[ConsumerRecord[bytes, bytes]]:
         """Every record of the topic, partition by partition."""
-        return asyncio.run(_read_all(self.kafka, self.kafka.topic(logical_topic)))
+        return read_records(self.kafka, logical_topic)
+
+
+def count_records(kafka: KafkaSettings, logical_topic: str) -> int:
+    """How many records a topic holds on the cluster `kafka` names (sum over partitions)."""
+    return asyncio.run(_count(kafka, kafka.topic(logical_topic)))
+
+
+def read_records(kafka: KafkaSettings, logical_topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of a topic on the cluster `kafka` names."""
+    return asyncio.run(_read_all(kafka, kafka.topic(logical_topic)))
 
 
 async def _count(kafka: KafkaSettings, topic: str) -> int:
