@@ -52,12 +52,12 @@ test: infra ## Run the whole suite (unit, contract, integration on the real serv
 test-unit: install ## Only the fast tests (no servers)
 	$(VENV)/bin/pytest services shared tests/test_*.py
 
-lint: install ## ruff, formatting, mypy (strict), import contracts, schema drift
+lint: install ## ruff, formatting, mypy (strict), import contracts, schema drift (SCHEMA_BASE=origin/main to compare with it)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy services shared crm tests
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/python -m shared.events.schemas check
+	$(VENV)/bin/python -m shared.events.schemas check $(if $(SCHEMA_BASE),--against $(SCHEMA_BASE))
 	$(VENV)/bin/python -m shared.events.asyncapi
 
 format: install ## Fix what ruff can fix

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from crm import dev
 from shared.platform.auth import ROLES, AuthSettings, issue_token
@@ -34,6 +35,9 @@ def token(
     try:
         secret = AuthSettings().secret.get_secret_value()
         typer.echo(issue_token(secret, subject, roles, timedelta(hours=hours)))
+    except ValidationError as exc:
+        typer.echo("error: set CRM_JWT_SECRET to 32+ random characters (e.g. `openssl rand -hex 32`)", err=True)
+        raise typer.Exit(2) from exc
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -8,6 +8,7 @@ a breaking change to a committed version; `check` reports drift without writing
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,42 @@ def write(registry: EventRegistry = REGISTRY, directory: Path = SCHEMA_DIR) -> l
     return drift
 
 
+def published_at(revision: str, model: type[PublicEvent]) -> dict[str, Any] | None:
+    """The schema of `model` as committed at git `revision`, or None if it was not published then."""
+    path = (SCHEMA_DIR / model.schema_name()).relative_to(SCHEMA_DIR.parents[2])
+    shown = subprocess.run(  # noqa: S603 - fixed git command, revision given by the developer
+        ["git", "show", f"{revision}:{path.as_posix()}"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=SCHEMA_DIR,
+    )
+    return json.loads(shown.stdout) if shown.returncode == 0 else None
+
+
+def breaking_since(revision: str, registry: EventRegistry = REGISTRY) -> list[str]:
+    """Breaking changes of the models against the schemas published at git `revision`.
+
+    This catches what the working-tree check cannot: a model and its schema file edited
+    together in one change.
+    """
+    reasons: list[str] = []
+    for model in registry:
+        old = published_at(revision, model)
+        if old is not None:
+            reasons += [f"{model.event_type}: {r}" for r in breaking_changes(old, schema_of(model))]
+    return reasons
+
+
 def main(argv: list[str]) -> int:
-    """`write` regenerates the schemas; `check` exits 1 on drift or a breaking change."""
+    """`write` regenerates the schemas; `check [--against REV]` exits 1 on drift or a breaking change."""
     if argv[:1] == ["write"]:
         for name in write():
             print(f"updated {name}")
         return 0
     breaking, drift = problems()
+    if argv[1:2] == ["--against"] and len(argv) > 2:
+        breaking += breaking_since(argv[2])
     for line in breaking:
         print(f"BREAKING {line}")
     for name in drift:

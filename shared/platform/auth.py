@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Role = Literal["admin", "sales_rep", "sales_manager", "marketer", "support_agent", "analyst", "integration"]
@@ -27,7 +27,7 @@ class AuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CRM_JWT_", extra="ignore")
 
-    secret: SecretStr
+    secret: SecretStr = Field(min_length=32, description="HS256 key; 32+ random bytes (`openssl rand -hex 32`).")
 
 
 @dataclass(frozen=True)

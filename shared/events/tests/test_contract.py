@@ -130,3 +130,15 @@ def test_write_refuses_a_breaking_change_to_a_published_version(tmp_path: Path) 
     (tmp_path / CustomerRegisteredV1.schema_name()).write_text(schemas.render(old), "utf-8")
     with pytest.raises(SystemExit, match="field 'nickname' was removed"):
         schemas.write(directory=tmp_path)
+
+
+def test_a_breaking_change_against_a_published_revision_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    published = _edited(CustomerRegisteredV1, **{"properties/name": {"type": "integer"}})
+    monkeypatch.setattr(
+        schemas, "published_at", lambda rev, model: published if model is CustomerRegisteredV1 else None
+    )
+    assert schemas.breaking_since("origin/main") == ["crm.customer.registered.v1: field 'name' changed type"]
+
+
+def test_the_current_models_break_nothing_published_at_head() -> None:
+    assert schemas.breaking_since("HEAD") == []
