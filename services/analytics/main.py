@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
@@ -15,8 +14,8 @@ from services.analytics.projection import Customer360Projection
 from services.analytics.settings import AnalyticsSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
-from shared.platform.http import instrument
-from shared.platform.kafka import KafkaSettings, kafka_ready
+from shared.platform.http import instrument, serve
+from shared.platform.kafka import KafkaSettings, readiness
 
 
 def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSettings) -> FastAPI:
@@ -40,10 +39,7 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
     async def mongo_ready() -> None:
         await client.admin.command("ping")
 
-    async def broker_ready() -> None:
-        await kafka_ready(kafka)
-
-    instrument(app, "analytics", {"mongodb": mongo_ready, "kafka": broker_ready})
+    instrument(app, "analytics", {"mongodb": mongo_ready, "kafka": readiness(kafka)})
     app.include_router(router)
     return app
 
@@ -53,7 +49,7 @@ def main() -> None:
     settings = AnalyticsSettings()
     logs.configure("analytics", settings.log_level)
     app = create_app(settings, AuthSettings(), KafkaSettings())
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    serve(app, settings.host, settings.port)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import uvicorn
 from fastapi import FastAPI
 
 from services.customer import errors
@@ -14,8 +13,8 @@ from services.customer.settings import CustomerSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import instrument
-from shared.platform.kafka import KafkaSettings, kafka_ready
+from shared.platform.http import ReadinessCheck, instrument, serve
+from shared.platform.kafka import KafkaSettings, readiness
 
 
 def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSettings | None = None) -> FastAPI:
@@ -33,9 +32,9 @@ def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSetti
     async def store_ready() -> None:
         await asyncio.to_thread(customers.recorder.max_notification_id)
 
-    checks = {"event_store": store_ready}
+    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
     if kafka is not None:
-        checks["kafka"] = lambda: kafka_ready(kafka)
+        checks["kafka"] = readiness(kafka)
     instrument(app, "customer", checks)
     errors.install(app)
     app.include_router(router)
@@ -47,7 +46,7 @@ def main() -> None:
     settings = CustomerSettings()
     logs.configure("customer", settings.log_level)
     app = create_app(settings, AuthSettings(), KafkaSettings())
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    serve(app, settings.host, settings.port)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -103,3 +104,8 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` with uvicorn, logging through our JSON logs (access lines come from `instrument`)."""
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

@@ -8,6 +8,7 @@ every in-sync replica.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from aiokafka.client import AIOKafkaClient
 from faststream.kafka import KafkaBroker
@@ -47,6 +48,15 @@ def make_broker(settings: KafkaSettings, *, client_id: str | None = None) -> Kaf
         linger_ms=5,
         logger=None,
     )
+
+
+def readiness(settings: KafkaSettings) -> Callable[[], Awaitable[None]]:
+    """A readiness check that a broker of `settings` answers."""
+
+    async def check() -> None:
+        await kafka_ready(settings)
+
+    return check
 
 
 async def kafka_ready(settings: KafkaSettings, within: float = 3.0) -> None:
