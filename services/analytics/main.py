@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from pymongo import AsyncMongoClient
 
 from services.analytics.api import router
@@ -27,7 +28,7 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
         yield
         await client.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI served from the package: docs work without internet
         title="CRM analytics",
         version="1.0.0",
         description="Read models built from every public event stream: customer 360 and timeline.",

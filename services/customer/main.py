@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.customer import errors
 from services.customer.api import router
@@ -20,7 +21,7 @@ from shared.platform.kafka import KafkaSettings, readiness
 def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSettings | None = None) -> FastAPI:
     """The customer API over the store in `settings`; readiness also checks `kafka` when given."""
     customers = CustomerApplication(env=persistence_env(settings.store), default_region=settings.default_phone_region)
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI served from the package: docs work without internet
         title="CRM customer service",
         version="1.0.0",
         description="Customer data management: profiles, contact points, consent, interactions, "

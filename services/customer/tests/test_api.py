@@ -131,3 +131,10 @@ def test_openapi_documents_every_route_with_bearer_auth(api: TestClient) -> None
     spec = api.get("/openapi.json").json()
     assert "/customers/{customer_id}/merge" in spec["paths"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+def test_the_docs_page_works_offline_with_bundled_swagger_ui(api: TestClient) -> None:
+    page = api.get("/docs").text
+    assert "/static-offline-docs/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+    assert api.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
