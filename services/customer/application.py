@@ -7,18 +7,21 @@ instead of silently overwriting a concurrent one.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import EnvType
 
 from services.customer.directory import CustomerDirectory, CustomerSummary, DuplicateCandidate
-from services.customer.domain import CannotMergeIntoSelf, Customer, CustomerNotFound, StaleVersion
+from services.customer.domain import PII_FIELDS, CannotMergeIntoSelf, Customer, CustomerNotFound, StaleVersion
 from shared.platform.eventstore import MAPPER_TOPIC
+from shared.platform.keystore import KeyStore, keystore_for
+from shared.platform.pii import PiiMapper
 
 
 class CustomerApplication(Application[UUID]):
@@ -26,8 +29,10 @@ class CustomerApplication(Application[UUID]):
 
     name = "customers"
     env: ClassVar[dict[str, str]] = {"MAPPER_TOPIC": MAPPER_TOPIC}
+    is_snapshotting_enabled = True  # only erasure takes snapshots: see `erase`
 
     def __init__(self, env: EnvType | None = None, *, default_region: str | None = None) -> None:
+        self.keys: KeyStore | None = None
         super().__init__(env)
         self.default_region = default_region
         self.directory = CustomerDirectory(self, default_region=default_region)
@@ -129,10 +134,28 @@ class CustomerApplication(Application[UUID]):
         self._save(survivor, merged)
 
     def erase(self, customer_id: UUID) -> None:
-        """Erase the customer's personal data (GDPR)."""
+        """Erase the customer (GDPR) and shred their key; safe to repeat after a crash.
+
+        The snapshot taken after the `Erased` event holds no personal data, so the
+        customer still loads once the key is gone and the earlier events read as empty.
+        """
         customer = self.get(customer_id)
         customer.erase()
         self._save(customer)
+        with contextlib.suppress(IntegrityError):  # an earlier attempt already took it
+            self.take_snapshot(customer_id)
+        self.pii_keys.shred(customer_id)
+
+    @property
+    def pii_keys(self) -> KeyStore:
+        """The per-customer keys that seal personal data in the stored events."""
+        assert self.keys is not None, "set by construct_mapper"
+        return self.keys
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """A mapper that seals each customer's personal data with their own key."""
+        self.keys = keystore_for(self.env.get)
+        return PiiMapper(self.construct_transcoder(), self.keys, PII_FIELDS)
 
     def get(self, customer_id: UUID) -> Customer:
         """The customer's current state, replayed from its events."""

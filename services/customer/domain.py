@@ -38,6 +38,16 @@ CHANNELS = ("email", "sms", "phone", "social")
 INTERACTION_KINDS = ("call", "email", "meeting", "visit", "note")
 MAX_SUMMARY_LENGTH = 4000
 
+PII_FIELDS: dict[str, tuple[str, ...]] = {
+    "Customer.Registered": ("name", "emails", "phones", "address"),
+    "Customer.ProfileUpdated": ("name", "address"),
+    "Customer.ContactPointAdded": ("value",),
+    "Customer.ContactPointRemoved": ("value",),
+    "Customer.InteractionRecorded": ("summary",),
+    "Customer.Absorbed": ("emails", "phones"),
+}
+"""Personal fields of each event, sealed with the customer's own key in the store."""
+
 
 class CustomerNotFound(CustomerError):
     """No customer has this id."""

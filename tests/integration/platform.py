@@ -13,8 +13,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pymongo.database import Database
 
 from crm.devstack import SERVICES, Running, Stack
+from services.customer.application import CustomerApplication
 from shared.events.topics import PARTITIONS
 from shared.platform.auth import issue_token
+from shared.platform.eventstore import EventStoreSettings, persistence_env
 from shared.platform.kafka import KafkaSettings
 
 T = TypeVar("T")
@@ -55,6 +57,12 @@ class Platform:
     def headers(self, *roles: str) -> dict[str, str]:
         """Authorization header for a caller with `roles`."""
         return {"Authorization": f"Bearer {issue_token(self.jwt_secret, 'it@example.com', list(roles) or ['admin'])}"}
+
+    def store(self) -> CustomerApplication:
+        """The customer event store the platform's processes use, opened in this test process."""
+        prefix = "CRM_CUSTOMER_STORE__"
+        fields = {k[len(prefix) :].lower(): v for k, v in self.stack.env.items() if k.startswith(prefix)}
+        return CustomerApplication(env=persistence_env(EventStoreSettings(**fields)), default_region="CN")
 
     def url(self, name: str) -> str:
         """Base URL of a started service."""

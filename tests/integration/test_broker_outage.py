@@ -22,7 +22,7 @@ from shared.events.topics import CUSTOMER
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import ensure_topics
 from tests.integration.platform import Platform, count_records, eventually, read_records
-from tests.integration.test_delivery import register_many, store_of
+from tests.integration.test_delivery import register_many
 
 SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
 
@@ -60,7 +60,7 @@ def own_broker(tmp_path: Path) -> Iterator[OwnBroker]:
 def test_a_broker_outage_delays_publishing_but_loses_nothing(platform: Platform, own_broker: OwnBroker) -> None:
     kafka = KafkaSettings(bootstrap_servers=own_broker.bootstrap, topic_prefix=platform.kafka.topic_prefix)
     asyncio.run(ensure_topics(kafka))
-    app = store_of(platform)
+    app = platform.store()
     before = register_many(app, 100)
     relay = platform.start("customer-relay", CRM_KAFKA_BOOTSTRAP_SERVERS=own_broker.bootstrap)
     eventually(lambda: count_records(kafka, CUSTOMER) >= 100, what="first events published")

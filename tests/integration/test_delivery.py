@@ -18,15 +18,7 @@ from aiokafka import AIOKafkaProducer
 from services.customer.application import CustomerApplication
 from shared.events import EventEnvelope
 from shared.events.topics import CUSTOMER, dead_letter_topic
-from shared.platform.eventstore import EventStoreSettings, persistence_env
 from tests.integration.platform import Platform, eventually
-
-
-def store_of(platform: Platform) -> CustomerApplication:
-    """The customer store the platform's processes use, opened in this test process."""
-    prefix = "CRM_CUSTOMER_STORE__"
-    fields = {k[len(prefix) :].lower(): v for k, v in platform.stack.env.items() if k.startswith(prefix)}
-    return CustomerApplication(env=persistence_env(EventStoreSettings(**fields)), default_region="CN")
 
 
 def register_many(app: CustomerApplication, count: int, offset: int = 0) -> list[str]:
@@ -37,7 +29,7 @@ def register_many(app: CustomerApplication, count: int, offset: int = 0) -> list
 
 
 def test_a_sigkilled_relay_restarted_mid_stream_loses_no_event(platform: Platform) -> None:
-    app = store_of(platform)
+    app = platform.store()
     first = register_many(app, 800)
     relay = platform.start("customer-relay", CRM_CUSTOMER_RELAY_BATCH_SIZE="1")
     published = eventually(
@@ -75,7 +67,7 @@ def test_a_poison_message_is_dead_lettered_while_later_events_still_apply(platfo
 
 
 def test_replaying_the_stream_in_a_new_group_gives_byte_identical_documents(platform: Platform) -> None:
-    app = store_of(platform)
+    app = platform.store()
     ids = register_many(app, 50)
     for customer_id in ids[:10]:
         app.change_consent(uuid.UUID(customer_id), expected_version=None, channel="sms", granted=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from uuid import UUID
 
 import httpx
 
@@ -45,6 +46,11 @@ def test_later_changes_and_erasure_reach_the_projection(platform: Platform) -> N
     assert (doc["name"], doc["emails"], doc["phones"]) == (None, [], [])
     timeline = platform.mongo["customer_timeline"].find({"customer_id": customer_id})
     assert all(entry["data"] == {} for entry in timeline)
+    store = platform.store()
+    assert store.pii_keys.existing_key(UUID(customer_id)) is None, "the customer's key is shredded"
+    raw = b"".join(n.state for n in store.recorder.select_notifications(start=1, limit=100))
+    assert b"zhang.wei@example.cn" not in raw
+    assert store.get(UUID(customer_id)).erased
 
 
 def test_concurrent_writers_one_wins_the_other_gets_409(platform: Platform) -> None:

@@ -1,0 +1,141 @@
+"""Per-subject data keys for crypto-shredding, kept beside the events they protect.
+
+Each customer's PII in the event store is encrypted with a key of their own. Erasing
+the customer deletes the key: the events stay immutable, but what they hold about the
+customer can no longer be read by anyone.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Protocol
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+from pydantic import SecretStr
+
+from shared.platform.eventstore import EventStoreSettings
+
+KEY_BYTES = 32
+TABLE = "crm_subject_keys"
+
+
+class KeyStore(Protocol):
+    """Where the data keys live."""
+
+    def key_for(self, subject: UUID) -> bytes:
+        """The subject's key, created on first use."""
+
+    def existing_key(self, subject: UUID) -> bytes | None:
+        """The subject's key, or None if it never existed or was shredded."""
+
+    def shred(self, subject: UUID) -> None:
+        """Destroy the subject's key for good (idempotent)."""
+
+
+class InMemoryKeyStore:
+    """Keys in a dict: for unit tests and in-memory event stores."""
+
+    def __init__(self) -> None:
+        self._keys: dict[UUID, bytes] = {}
+        self._lock = threading.Lock()
+
+    def key_for(self, subject: UUID) -> bytes:
+        with self._lock:
+            return self._keys.setdefault(subject, os.urandom(KEY_BYTES))
+
+    def existing_key(self, subject: UUID) -> bytes | None:
+        return self._keys.get(subject)
+
+    def shred(self, subject: UUID) -> None:
+        with self._lock:
+            self._keys.pop(subject, None)
+
+
+class SQLiteKeyStore:
+    """Keys in the service's SQLite file; `secure_delete` overwrites a shredded key on disk."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        with self._connect() as db:
+            db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, key BLOB NOT NULL)")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA secure_delete = ON")
+        return db
+
+    def key_for(self, subject: UUID) -> bytes:
+        with self._connect() as db:
+            db.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?)", (str(subject), os.urandom(KEY_BYTES)))  # noqa: S608
+        key = self.existing_key(subject)
+        assert key is not None
+        return key
+
+    def existing_key(self, subject: UUID) -> bytes | None:
+        with self._connect() as db:
+            row = db.execute(f"SELECT key FROM {TABLE} WHERE subject = ?", (str(subject),)).fetchone()  # noqa: S608
+        return bytes(row[0]) if row else None
+
+    def shred(self, subject: UUID) -> None:
+        with self._connect() as db:
+            db.execute(f"DELETE FROM {TABLE} WHERE subject = ?", (str(subject),))  # noqa: S608
+
+
+class PostgresKeyStore:
+    """Keys in the service's PostgreSQL database.
+
+    A deleted row stays on disk until VACUUM reclaims it; autovacuum does so soon after,
+    and operators who need proof can run `VACUUM crm_subject_keys` after an erasure.
+    """
+
+    def __init__(self, store: EventStoreSettings) -> None:
+        conninfo = (
+            f"host={store.postgres_host} port={store.postgres_port} dbname={store.postgres_db} "
+            f"user={store.postgres_user} password={store.postgres_password.get_secret_value()}"
+        )
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
+        with self.pool.connection() as db:
+            db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, key BYTEA NOT NULL)")
+
+    def key_for(self, subject: UUID) -> bytes:
+        with self.pool.connection() as db:
+            db.execute(
+                f"INSERT INTO {TABLE} VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING",  # noqa: S608
+                (str(subject), os.urandom(KEY_BYTES)),
+            )
+        key = self.existing_key(subject)
+        assert key is not None
+        return key
+
+    def existing_key(self, subject: UUID) -> bytes | None:
+        with self.pool.connection() as db:
+            row = db.execute(f"SELECT key FROM {TABLE} WHERE subject = %s", (str(subject),)).fetchone()  # noqa: S608
+        return bytes(row[0]) if row else None
+
+    def shred(self, subject: UUID) -> None:
+        with self.pool.connection() as db:
+            db.execute(f"DELETE FROM {TABLE} WHERE subject = %s", (str(subject),))  # noqa: S608
+
+
+def keystore_for(env: Callable[[str], str | None]) -> KeyStore:
+    """The key store that lives with the event store an `eventsourcing` environment names."""
+    module = env("PERSISTENCE_MODULE") or ""
+    if module.endswith("postgres"):
+        return PostgresKeyStore(
+            EventStoreSettings(
+                backend="postgres",
+                postgres_host=env("POSTGRES_HOST") or "127.0.0.1",
+                postgres_port=int(env("POSTGRES_PORT") or 5432),
+                postgres_user=env("POSTGRES_USER") or "crm",
+                postgres_password=SecretStr(env("POSTGRES_PASSWORD") or ""),
+                postgres_db=env("POSTGRES_DBNAME") or "crm",
+            )
+        )
+    path = env("SQLITE_DBNAME") or ""
+    if module.endswith("sqlite") and path not in (":memory:", "") and "mode=memory" not in path:
+        return SQLiteKeyStore(path)
+    return InMemoryKeyStore()
