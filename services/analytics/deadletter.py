@@ -44,4 +44,12 @@ async def dead_letter(
         headers=dead_letter_headers(record, group, error),
     )
     DEAD_LETTERED.labels(group).inc()
-    log.warning("dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, error)
+    cid = dict(record.headers).get("ce_correlationid", b"").decode(errors="replace") or None
+    log.warning(
+        "dead-lettered %s[%s]@%s: %s",
+        record.topic,
+        record.partition,
+        record.offset,
+        error,
+        extra={"correlation_id": cid},
+    )

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.customer.application import CustomerApplication
 from services.customer.schemas import (
+    ERROR_RESPONSES,
     Channel,
     ConsentChange,
     ContactKind,
@@ -29,7 +30,7 @@ from services.customer.schemas import (
 )
 from shared.platform.auth import Principal, require_roles
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix="/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
 
 def get_customers(request: Request) -> CustomerApplication:

@@ -131,3 +131,20 @@ class DuplicatePublic(BaseModel):
     id: UUID
     score: float
     reasons: list[str]
+
+
+class ErrorBody(BaseModel):
+    """Why a command was refused; `error` names the domain rule."""
+
+    detail: str = Field(examples=["customer 4c1e... is at version 3, not 2"])
+    error: str | None = Field(default=None, examples=["StaleVersion"])
+    survivor_id: UUID | None = Field(default=None, description="Set when the customer was merged away.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or invalid bearer token"},
+    403: {"model": ErrorBody, "description": "The caller's roles do not allow this"},
+    404: {"model": ErrorBody, "description": "No such customer (or contact point)"},
+    409: {"model": ErrorBody, "description": "Stale `expected_version`, merged customer, or a rule of its state"},
+    410: {"model": ErrorBody, "description": "The customer was erased"},
+}

@@ -99,12 +99,14 @@ class Relay:
         before = await asyncio.to_thread(self.position)
         last, envelopes = await asyncio.to_thread(self._pending)
         if last == before:
+            metrics.RELAY_HEAD.labels(self.service).set(await asyncio.to_thread(self.head))
             return 0
         if envelopes:
             await self.publish(envelopes)
         await asyncio.to_thread(self._record, last)
         metrics.RELAY_PUBLISHED.labels(self.service).inc(len(envelopes))
         metrics.RELAY_POSITION.labels(self.service).set(last)
+        metrics.RELAY_HEAD.labels(self.service).set(await asyncio.to_thread(self.head))
         return last - before
 
     async def run(self, stop: asyncio.Event, idle: float = 0.05, max_backoff: float = 5.0) -> None:

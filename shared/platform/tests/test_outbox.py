@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from prometheus_client import REGISTRY
 
 from shared.events import EventEnvelope, PublicEvent
 from shared.events.customer import CustomerConsentChangedV1
@@ -153,3 +154,12 @@ async def test_the_request_correlation_id_reaches_the_envelope(tmp_path: Path) -
     await relay.publish_pending()
     assert kafka.acknowledged[0].correlationid == "req-42"
     assert kafka.acknowledged[0].headers()["ce_correlationid"] == "req-42"
+
+
+async def test_the_relay_reports_its_position_and_the_store_head(tmp_path: Path) -> None:
+    kafka = FlakyKafka()
+    app, relay = make_relay(tmp_path / "pets.db", kafka, batch_size=2)
+    adopt(app, feeds=2)
+    await relay.publish_pending()
+    assert REGISTRY.get_sample_value("crm_relay_position", {"service": "pets"}) == 2
+    assert REGISTRY.get_sample_value("crm_relay_store_head", {"service": "pets"}) == 3
