@@ -7,6 +7,7 @@ customer can no longer be read by anyone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 from uuid import UUID
 
+from psycopg.errors import DuplicateTable, UniqueViolation
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
@@ -98,7 +100,8 @@ class PostgresKeyStore:
             f"user={store.postgres_user} password={store.postgres_password.get_secret_value()}"
         )
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
-        with self.pool.connection() as db:
+        with self.pool.connection() as db, contextlib.suppress(UniqueViolation, DuplicateTable):
+            # IF NOT EXISTS still races when replicas start together; the loser's table exists.
             db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, key BYTEA NOT NULL)")
 
     def key_for(self, subject: UUID) -> bytes:
