@@ -95,16 +95,7 @@ purge() {
   rm -rf "$FDB_DIR"
 }
 
-status() {
-  local port
-  port=$(cat "$FDB_DIR/port" 2>/dev/null || echo -)
-  if pid_alive "$PIDFILE" "$PATTERN" && port_answers "$port"; then
-    summary ferretdb running "127.0.0.1:$port" "pid $(read_pid "$PIDFILE")"
-  else
-    summary ferretdb stopped "127.0.0.1:$port"
-    return 3
-  fi
-}
+status() { server_status ferretdb "$FDB_DIR" "$PIDFILE" "$PATTERN"; }
 
 case "${1:-start}" in
   start | stop | purge | status) "${1:-start}" ;;

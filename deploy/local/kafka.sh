@@ -138,16 +138,7 @@ purge() {
     "$KAFKA_DIR/port" "$KAFKA_DIR/controller.port"
 }
 
-status() {
-  local port
-  port=$(cat "$KAFKA_DIR/port" 2>/dev/null || echo -)
-  if pid_alive "$PIDFILE" "$PATTERN" && port_answers "$port"; then
-    summary kafka running "127.0.0.1:$port" "pid $(read_pid "$PIDFILE")"
-  else
-    summary kafka stopped "127.0.0.1:$port"
-    return 3
-  fi
-}
+status() { server_status kafka "$KAFKA_DIR" "$PIDFILE" "$PATTERN"; }
 
 case "${1:-start}" in
   start | stop | purge | status) "${1:-start}" ;;

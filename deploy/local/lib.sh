@@ -153,3 +153,15 @@ pick_servers() {
     PICKED+=("$s")
   done
 }
+
+# Prints one server's state line; status 3 when it is stopped. Args: name dir pidfile pattern
+server_status() {
+  local port
+  port=$(cat "$2/port" 2>/dev/null || echo -)
+  if pid_alive "$3" "$4" && port_answers "$port"; then
+    summary "$1" running "127.0.0.1:$port" "pid $(read_pid "$3")"
+  else
+    summary "$1" stopped "127.0.0.1:$port"
+    return 3
+  fi
+}

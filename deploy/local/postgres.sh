@@ -138,16 +138,7 @@ purge() {
   rm -rf "$PG_DIR"
 }
 
-status() {
-  local port
-  port=$(cat "$PG_DIR/port" 2>/dev/null || echo -)
-  if pid_alive "$PIDFILE" "$PATTERN" && port_answers "$port"; then
-    summary postgres running "127.0.0.1:$port" "pid $(read_pid "$PIDFILE")"
-  else
-    summary postgres stopped "127.0.0.1:$port"
-    return 3
-  fi
-}
+status() { server_status postgres "$PG_DIR" "$PIDFILE" "$PATTERN"; }
 
 case "${1:-start}" in
   start | stop | purge | status) "${1:-start}" ;;
