@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.events import asyncapi
 from shared.platform import correlation
 from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -98,6 +100,10 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
         if failures:
             return JSONResponse({"status": "unavailable", "failing": failures}, status_code=503)
         return JSONResponse({"status": "ready", "checks": sorted(checks)})
+
+    @router.get("/asyncapi.json", summary="AsyncAPI 3.0 document of the platform's public events")
+    async def asyncapi_document() -> dict[str, Any]:
+        return asyncapi.document()
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

@@ -73,3 +73,9 @@ def test_json_logs_carry_the_correlation_id(caplog: pytest.LogCaptureFixture) ->
     assert line["message"] == "hello 张伟"
     assert line["correlation_id"] == "cid-7"
     assert line["service"] == "test"
+
+
+def test_every_service_serves_the_asyncapi_document_of_the_events() -> None:
+    doc = client().get("/asyncapi.json").json()
+    assert doc["asyncapi"] == "3.0.0"
+    assert "crm.customer.registered.v1" in doc["components"]["messages"]
