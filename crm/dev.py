@@ -103,7 +103,7 @@ def urls_command() -> None:
         f"Customer service API docs : {found.get('customer', '(not running)')}/docs",
         f"Analytics API docs        : {found.get('analytics', '(not running)')}/docs",
         f"Analytics customer 360    : {found.get('analytics', '(not running)')}/customers/<id>/360",
-        f"AsyncAPI of the events    : {ROOT / 'docs' / 'asyncapi.json'}",
+        f"AsyncAPI of the events    : {found.get('customer', '(not running)')}/asyncapi.json",
         "",
         "Bearer token (admin, 8 h; `make token ROLES=analyst` for others):",
         token,
