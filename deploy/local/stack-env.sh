@@ -23,8 +23,8 @@ settings() {
   fi
 }
 
-# Temp file + rename: a reader (make, a test) never sees half a file.
-tmp=$(mktemp "$CRM_LOCAL_DIR/stack.env.XXXXXX")
+# Temp file (unique per process) + rename: a reader (make, a test) never sees half a file.
+tmp="$CRM_LOCAL_DIR/stack.env.$$.tmp"
 settings >"$tmp"
 chmod 644 "$tmp"
 mv -f "$tmp" "$CRM_LOCAL_DIR/stack.env"
