@@ -84,6 +84,7 @@ def instrument(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck])
 
 def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["operations"])
+    events_document = asyncapi.document()  # the contract is fixed for the life of the process
 
     @router.get("/healthz", summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
@@ -103,7 +104,7 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
 
     @router.get("/asyncapi.json", summary="AsyncAPI 3.0 document of the platform's public events")
     async def asyncapi_document() -> dict[str, Any]:
-        return asyncapi.document()
+        return events_document
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
