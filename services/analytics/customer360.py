@@ -14,8 +14,6 @@ from shared.events import customer as c
 
 Document = dict[str, Any]
 
-PII_FIELDS = ("name", "emails", "phones", "address", "interactions", "tags")
-
 
 def new_document(customer_id: str) -> Document:
     """An empty 360 for a customer not seen before."""

@@ -63,15 +63,10 @@ class Customer360Projection:
         """Create the indexes reads rely on (idempotent)."""
         await self.timeline.create_index([("customer_id", ASCENDING), ("time", ASCENDING), ("_id", ASCENDING)])
 
-    async def apply(self, envelope: EventEnvelope, event: PublicEvent) -> bool:
-        """Apply one event; False if it was already applied."""
-        result = await self.apply_batch([(envelope, event)])
-        if result.failed:
-            raise result.failed[0][1]
-        return bool(result.applied)
-
     async def apply_batch(self, items: Sequence[Item]) -> BatchResult:
-        """Apply events in order with one read and two bulk writes."""
+        """Apply events in order: one read, one bulk insert of timeline entries, one write per document."""
+        if not items:
+            return BatchResult()
         docs = await self._load({envelope.subject for envelope, _ in items})
         result, entries, erasures, touched = BatchResult(), [], [], set()
         for index, (envelope, event) in enumerate(items):
