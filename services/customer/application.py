@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -19,7 +18,6 @@ from eventsourcing.utils import EnvType
 
 from services.customer.directory import CustomerDirectory, CustomerSummary, DuplicateCandidate
 from services.customer.domain import PII_FIELDS, CannotMergeIntoSelf, Customer, CustomerNotFound, StaleVersion
-from shared.platform.eventstore import MAPPER_TOPIC
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -28,7 +26,6 @@ class CustomerApplication(Application[UUID]):
     """Customer data management: registration, profile, contact points, consent, merge, erasure."""
 
     name = "customers"
-    env: ClassVar[dict[str, str]] = {"MAPPER_TOPIC": MAPPER_TOPIC}
     is_snapshotting_enabled = True  # only erasure takes snapshots: see `erase`
 
     def __init__(self, env: EnvType | None = None, *, default_region: str | None = None) -> None:

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from shared.events import EventEnvelope, PublicEvent
 from shared.events.customer import CustomerConsentChangedV1
 from shared.platform import correlation
-from shared.platform.eventstore import EventStoreSettings, persistence_env
+from shared.platform.eventstore import MAPPER_TOPIC, EventStoreSettings, persistence_env
 from shared.platform.outbox import Relay
 from shared.platform.relaying import tracking_recorder
 
@@ -37,7 +37,7 @@ class Pet(Aggregate):
 
 
 class Pets(Application[UUID]):
-    env = {"MAPPER_TOPIC": "shared.platform.eventstore:CorrelatedMapper"}  # noqa: RUF012
+    env = {"MAPPER_TOPIC": MAPPER_TOPIC}  # noqa: RUF012
 
 
 def to_public(domain_event: Any) -> PublicEvent | None:
