@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +16,6 @@ from shared.platform.auth import AuthSettings, issue_token
 app = typer.Typer(help="Run the platform's services locally (after deploy/local/up.sh).", no_args_is_help=True)
 
 RUN_DIR = ROOT / ".local" / "run"
-DEFAULT_PORTS = {"CRM_CUSTOMER_PORT": 8001, "CRM_ANALYTICS_PORT": 8010}
 
 
 def _pid_file(name: str) -> Path:
@@ -34,16 +32,6 @@ def _alive(name: str) -> int | None:
     except ProcessLookupError:
         return None
     return pid
-
-
-def _port(var: str) -> int:
-    """The service's usual port if it is free, else any free one."""
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", DEFAULT_PORTS[var]))
-        except OSError:
-            return free_port()
-    return DEFAULT_PORTS[var]
 
 
 def urls() -> dict[str, str]:
@@ -66,7 +54,7 @@ def up() -> None:
             typer.echo(f"{service.name:20} already running")
             continue
         if service.port_var:
-            stack.env[service.port_var] = str(_port(service.port_var))
+            stack.env[service.port_var] = str(free_port(service.default_port))
         running = stack.start(service)
         _pid_file(service.name).write_text(f"{running.process.pid} {running.port or ''}\n")
         typer.echo(f"{service.name:20} started (pid {running.process.pid}, log {running.log.relative_to(ROOT)})")

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import httpx
 
+from services.analytics.settings import AnalyticsSettings
+from services.customer.settings import CustomerSettings
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -29,6 +32,8 @@ class Service:
     name: str
     module: str
     port_var: str | None = None
+    default_port: int | None = None
+    """The port its settings default to; `make run` uses it when it is free."""
 
     @property
     def health_path(self) -> str | None:
@@ -37,17 +42,22 @@ class Service:
 
 
 SERVICES = (
-    Service("customer", "services.customer.main", "CRM_CUSTOMER_PORT"),
+    Service("customer", "services.customer.main", "CRM_CUSTOMER_PORT", CustomerSettings.model_fields["port"].default),
     Service("customer-relay", "services.customer.relay"),
     Service("analytics-projector", "services.analytics.projector"),
-    Service("analytics", "services.analytics.main", "CRM_ANALYTICS_PORT"),
+    Service(
+        "analytics", "services.analytics.main", "CRM_ANALYTICS_PORT", AnalyticsSettings.model_fields["port"].default
+    ),
 )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+def free_port(preferred: int | None = None) -> int:
+    """`preferred` if nothing listens on it on 127.0.0.1 right now, else any free port."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", preferred or 0))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 

@@ -51,8 +51,7 @@ class Platform:
 
     def start_all(self) -> None:
         """Start every service."""
-        for service in SERVICES:
-            self.stack.start(service)
+        self.stack.start_all()
 
     def headers(self, *roles: str) -> dict[str, str]:
         """Authorization header for a caller with `roles`."""
