@@ -80,10 +80,7 @@ start() {
       --log-level=info --log-format=text
   fi
   port=$(<"$FDB_DIR/port")
-  wait_ready 30 "$PIDFILE" "$PATTERN" mongo_answers "$port" || {
-    [[ $? == 2 ]] && fail_with_log "ferretdb exited during startup" "$LOGFILE"
-    fail_with_log "ferretdb did not answer on 127.0.0.1:$port within 30 s" "$LOGFILE"
-  }
+  await_server "ferretdb on 127.0.0.1:$port" 30 "$LOGFILE" "$PIDFILE" "$PATTERN" mongo_answers "$port"
   summary ferretdb "$state" "127.0.0.1:$port" "pid $(read_pid "$PIDFILE"), $((SECONDS - t0))s"
 }
 

@@ -122,10 +122,7 @@ start() {
       "${JAVA_ARGS[@]}" kafka.Kafka "$PROPS"
   fi
   port=$(<"$KAFKA_DIR/port")
-  wait_ready 90 "$PIDFILE" "$PATTERN" broker_answers "$port" "$offset" || {
-    [[ $? == 2 ]] && fail_with_log "kafka exited during startup" "$SERVER_LOG"
-    fail_with_log "kafka did not answer on 127.0.0.1:$port within 90 s" "$SERVER_LOG"
-  }
+  await_server "kafka on 127.0.0.1:$port" 90 "$SERVER_LOG" "$PIDFILE" "$PATTERN" broker_answers "$port" "$offset"
   summary kafka "$state" "127.0.0.1:$port" "pid $(read_pid "$PIDFILE"), $((SECONDS - t0))s"
 }
 

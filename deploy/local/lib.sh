@@ -103,6 +103,17 @@ wait_ready() {
   done
 }
 
+# await_server NAME SECONDS LOGFILE PIDFILE PATTERN CMD...: wait_ready, or die with
+# the server's log, saying whether it died or just did not answer in time.
+await_server() {
+  local name=$1 seconds=$2 logfile=$3 status=0
+  shift 3
+  wait_ready "$seconds" "$@" || status=$?
+  ((status == 0)) && return 0
+  ((status == 2)) && fail_with_log "$name exited during startup" "$logfile"
+  fail_with_log "$name did not answer within $seconds s" "$logfile"
+}
+
 # spawn PIDFILE LOGFILE CMD...: start CMD detached. setsid puts it in its own session
 # so Ctrl-C on `make` does not kill it; the child writes its own pid, which stays right
 # whether or not setsid had to fork.
