@@ -67,9 +67,12 @@ class Customer360Projection:
         """Apply events in order: one read, one bulk insert of timeline entries, one write per document."""
         if not items:
             return BatchResult()
-        docs = await self._load({envelope.subject for envelope, _ in items})
+        docs = await self._load({envelope.subject for envelope, _ in items if envelope.subject})
         result, entries, erasures, touched = BatchResult(), [], [], set()
         for index, (envelope, event) in enumerate(items):
+            if not envelope.subject:  # about a product, campaign or account: not part of a 360
+                result.skipped += 1
+                continue
             doc = docs.setdefault(envelope.subject, customer360.new_document(envelope.subject))
             if customer360.is_applied(doc, envelope):
                 result.skipped += 1

@@ -21,14 +21,18 @@ DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 _HEADERS = {
     "type": "object",
     "description": "CloudEvents 1.0 attributes in binary mode, plus the aggregate's id and version.",
-    "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_subject"],
+    "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_aggregateid"],
     "properties": {
         "ce_id": {"type": "string", "description": "Event id; the same event republished keeps it."},
         "ce_source": {"type": "string", "description": "Publishing service, e.g. /crm/customer."},
         "ce_type": {"type": "string", "description": "Event type, e.g. crm.customer.registered.v1."},
         "ce_specversion": {"const": "1.0"},
         "ce_time": {"type": "string", "format": "date-time"},
-        "ce_subject": {"type": "string", "format": "uuid", "description": "Customer id (also the key)."},
+        "ce_subject": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Customer id, on events about a customer (then also the key).",
+        },
         "ce_dataschema": {"type": "string", "description": "URN of the payload's JSON Schema."},
         "ce_aggregateid": {"type": "string", "format": "uuid"},
         "ce_aggregateversion": {"type": "string", "description": "Version of the aggregate after the event."},
@@ -37,6 +41,8 @@ _HEADERS = {
         "content-type": {"const": "application/json"},
     },
 }
+
+_KEY = "key = the customer id (else the aggregate id), so one customer's events arrive in order."
 
 
 def _message(model: Any) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def _message(model: Any) -> dict[str, Any]:
         "contentType": "application/json",
         "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
         "payload": schema_of(model),
-        "bindings": {"kafka": {"key": {"type": "string", "format": "uuid"}}},
+        "bindings": {"kafka": {"key": {"type": "string", "format": "uuid", "description": _KEY}}},
     }
 
 
@@ -68,7 +74,7 @@ def document(registry: EventRegistry = REGISTRY) -> dict[str, Any]:
         f"receive:{t}": {
             "action": "receive",
             "channel": {"$ref": f"#/channels/{t}"},
-            "summary": f"Subscribe to {t}; key = customer id, so one customer's events arrive in order.",
+            "summary": f"Subscribe to {t}; {_KEY}",
         }
         for t in streams
     }

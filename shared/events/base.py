@@ -1,4 +1,4 @@
-"""The base class of every public event model."""
+"""The base classes of every public event model."""
 
 from __future__ import annotations
 
@@ -22,9 +22,25 @@ class PublicEvent(BaseModel):
     topic: ClassVar[str]
     """Kafka topic the event is published to."""
 
-    customer_id: UUID = Field(description="The customer the event is about; the Kafka key.")
+    def subject_id(self) -> str | None:
+        """The customer the event is about (CloudEvents `subject`), if it is about one.
+
+        Events about a product, a campaign or an account have none; they are keyed by
+        their aggregate instead.
+        """
+        return None
 
     @classmethod
     def schema_name(cls) -> str:
         """File name of the committed JSON Schema of this event."""
         return f"{cls.event_type}.json"
+
+
+class CustomerKeyedEvent(PublicEvent):
+    """An event about one customer: keyed by the customer, so their events stay in order."""
+
+    customer_id: UUID = Field(description="The customer the event is about; the Kafka key.")
+
+    def subject_id(self) -> str | None:
+        """The customer id, as CloudEvents `subject`."""
+        return str(self.customer_id)

@@ -12,14 +12,14 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from shared.events import topics
-from shared.events.base import PublicEvent
+from shared.events.base import CustomerKeyedEvent
 
 ContactKind = Literal["email", "phone"]
 InteractionKind = Literal["call", "email", "meeting", "visit", "note"]
 ConsentChannel = Literal["email", "sms", "phone", "social"]
 
 
-class CustomerEvent(PublicEvent):
+class CustomerEvent(CustomerKeyedEvent):
     """Base of the customer stream's events."""
 
     topic = topics.CUSTOMER

@@ -48,7 +48,8 @@ class EventEnvelope(BaseModel):
     type: str
     specversion: Literal["1.0"] = SPECVERSION
     time: AwareDatetime
-    subject: str
+    subject: str | None = None
+    """The customer the event is about; absent for events about a product, campaign or account."""
     datacontenttype: Literal["application/json"] = CONTENT_TYPE
     dataschema: str
     aggregateid: str
@@ -75,7 +76,7 @@ class EventEnvelope(BaseModel):
             source=source,
             type=event.event_type,
             time=time,
-            subject=str(event.customer_id),
+            subject=event.subject_id(),
             dataschema=schema_uri(event.event_type),
             aggregateid=str(aggregate_id),
             aggregateversion=aggregate_version,
@@ -86,8 +87,8 @@ class EventEnvelope(BaseModel):
 
     @property
     def key(self) -> bytes:
-        """The Kafka key: the customer id, so one customer's events stay in order."""
-        return self.subject.encode()
+        """The Kafka key: the customer id, so one customer's events stay in order (else the aggregate's)."""
+        return (self.subject or self.aggregateid).encode()
 
     def body(self) -> bytes:
         """The Kafka record value: the event data as compact JSON."""

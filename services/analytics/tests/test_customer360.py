@@ -20,7 +20,7 @@ def envelopes(*events: PublicEvent) -> list[tuple[EventEnvelope, PublicEvent]]:
             EventEnvelope.wrap(
                 e,
                 source="/crm/customer",
-                aggregate_id=e.customer_id,
+                aggregate_id=CID,
                 aggregate_version=v,
                 time=T0 + timedelta(minutes=v),
             ),

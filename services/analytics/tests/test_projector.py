@@ -31,7 +31,7 @@ class RecordingProjection:
             if envelope.subject == self.fail_on:
                 result.failed.append((index, KeyError("a bug in a fold")))
             else:
-                self.applied.append(envelope.subject)
+                self.applied.append(str(envelope.subject))
                 result.applied.append(envelope)
         return result
 

@@ -56,4 +56,4 @@ def test_a_cleared_address_is_published_as_null_and_named_as_changed() -> None:
     assert updates[1].changed == ["address"]
     assert updates[1].address is None
     assert updates[0] is not None
-    assert UUID(str(updates[0].customer_id))
+    assert UUID(str(updates[0].subject_id()))
