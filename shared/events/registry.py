@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from shared.events import customer
+from shared.events import customer, marketing, sales, social, support
 from shared.events.base import PublicEvent
 from shared.events.envelope import EventEnvelope
 
@@ -49,5 +49,5 @@ class EventRegistry:
         return self.model(envelope.type).model_validate(envelope.data)
 
 
-REGISTRY = EventRegistry(customer.EVENTS)
+REGISTRY = EventRegistry(customer.EVENTS + sales.EVENTS + marketing.EVENTS + support.EVENTS + social.EVENTS)
 """Every public event of the platform."""

@@ -19,7 +19,7 @@ SOCIAL = "crm.social.v1"
 
 STREAMS = (CUSTOMER, SALES, MARKETING, SUPPORT, SOCIAL)
 
-CONSUMER_GROUPS = ("analytics",)
+CONSUMER_GROUPS = ("analytics", "customer", "sales", "marketing", "support", "social")
 """Consumer groups that own a dead-letter topic."""
 
 

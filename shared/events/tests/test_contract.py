@@ -6,42 +6,26 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
 
 from shared.events import REGISTRY, EventEnvelope, PublicEvent, asyncapi, schemas
 from shared.events.customer import CustomerRegisteredV1
+from shared.events.tests import samples_customer, samples_marketing, samples_sales, samples_social, samples_support
 from shared.events.topics import STREAMS
 
 CUSTOMER = UUID("8a7c4a52-5d0e-4c55-9d53-0e4b3c1f2a10")
 
 SAMPLES: dict[str, dict[str, Any]] = {
-    "crm.customer.registered.v1": {
-        "name": "张伟",
-        "emails": ["zhang.wei@example.cn"],
-        "phones": ["+8613812345678"],
-        "address": "北京市朝阳区",
-        "source": "web",
-        "tags": ["vip"],
-        "consent": {"email": True},
-    },
-    "crm.customer.profile_updated.v1": {"changed": ["name"], "name": "Zhang Wei"},
-    "crm.customer.contact_point_added.v1": {"kind": "phone", "value": "+447911123456"},
-    "crm.customer.contact_point_removed.v1": {"kind": "email", "value": "old@example.com"},
-    "crm.customer.interaction_recorded.v1": {
-        "interaction_id": str(uuid4()),
-        "kind": "call",
-        "summary": "Renewal call",
-        "occurred_at": "2026-01-05T09:30:00+00:00",
-        "recorded_by": "rep-1",
-    },
-    "crm.customer.consent_changed.v1": {"channel": "sms", "granted": False},
-    "crm.customer.merged.v1": {"survivor_id": str(uuid4())},
-    "crm.customer.duplicate_absorbed.v1": {"merged_id": str(uuid4()), "emails": [], "phones": [], "tags": []},
-    "crm.customer.erased.v1": {},
+    **samples_customer.SAMPLES,
+    **samples_sales.SAMPLES,
+    **samples_marketing.SAMPLES,
+    **samples_support.SAMPLES,
+    **samples_social.SAMPLES,
 }
+"""Valid data per event type; each stream's samples live beside this file."""
 
 
 def sample(model: type[PublicEvent]) -> PublicEvent:
