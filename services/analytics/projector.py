@@ -22,13 +22,13 @@ from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
-from services.analytics.deadletter import dead_letter
 from services.analytics.projection import Customer360Projection, Item
 from services.analytics.settings import AnalyticsSettings
 from shared.events import REGISTRY, EventEnvelope, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
 from shared.events.topics import STREAMS
 from shared.platform import logs
+from shared.platform.deadletter import dead_letter
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
 
