@@ -42,8 +42,14 @@ class Service:
 
 
 SERVICES = (
+    # customer
     Service("customer", "services.customer.main", "CRM_CUSTOMER_PORT", CustomerSettings.model_fields["port"].default),
     Service("customer-relay", "services.customer.relay"),
+    # sales
+    # marketing
+    # support
+    # social
+    # analytics
     Service("analytics-projector", "services.analytics.projector"),
     Service(
         "analytics", "services.analytics.main", "CRM_ANALYTICS_PORT", AnalyticsSettings.model_fields["port"].default

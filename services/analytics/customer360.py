@@ -1,4 +1,4 @@
-"""The customer 360 document, folded from customer events by pure functions.
+"""The customer 360 document, folded from every stream's events by pure functions.
 
 Folding is a pure function of (document, event): no clock, no randomness, no I/O, so
 the same events always give the same document, whichever consumer replays them.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from services.analytics.streams import customer, marketing, sales, social, support
 from shared.events import EventEnvelope, PublicEvent
-from shared.events import customer as c
 
 Document = dict[str, Any]
 
@@ -38,79 +38,18 @@ def new_document(customer_id: str) -> Document:
     }
 
 
-def _union(existing: list[str], more: list[str]) -> list[str]:
-    return existing + [v for v in more if v not in existing]
+STREAMS = (customer, sales, marketing, support, social)
 
-
-def _registered(doc: Document, e: c.CustomerRegisteredV1) -> None:
-    doc.update(
-        name=e.name,
-        emails=list(e.emails),
-        phones=list(e.phones),
-        address=e.address,
-        source=e.source,
-        tags=sorted(e.tags),
-        consent=dict(e.consent),
-    )
-
-
-def _profile(doc: Document, e: c.CustomerProfileUpdatedV1) -> None:
-    for field in e.changed:
-        value = getattr(e, field)
-        doc[field] = sorted(value) if field == "tags" else value
-
-
-def _contact_added(doc: Document, e: c.CustomerContactPointAddedV1) -> None:
-    key = f"{e.kind}s"
-    doc[key] = _union(doc[key], [e.value])
-
-
-def _contact_removed(doc: Document, e: c.CustomerContactPointRemovedV1) -> None:
-    key = f"{e.kind}s"
-    doc[key] = [v for v in doc[key] if v != e.value]
-
-
-def _interaction(doc: Document, e: c.CustomerInteractionRecordedV1) -> None:
-    doc["interactions"].append(e.model_dump(mode="json", exclude={"customer_id"}))
-
-
-def _consent(doc: Document, e: c.CustomerConsentChangedV1) -> None:
-    doc["consent"][e.channel] = e.granted
-
-
-def _merged(doc: Document, e: c.CustomerMergedV1) -> None:
-    doc["merged_into"] = str(e.survivor_id)
-
-
-def _absorbed(doc: Document, e: c.CustomerDuplicateAbsorbedV1) -> None:
-    doc.update(
-        emails=_union(doc["emails"], e.emails),
-        phones=_union(doc["phones"], e.phones),
-        tags=sorted(set(doc["tags"]) | set(e.tags)),
-        merged_from=_union(doc["merged_from"], [str(e.merged_id)]),
-    )
-
-
-def _erased(doc: Document, e: c.CustomerErasedV1) -> None:
-    erase_pii(doc)
+FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
+    model: fold for stream in STREAMS for model, fold in stream.FOLDS.items()
+}
 
 
 def erase_pii(doc: Document) -> None:
-    """Forget everything personal; keep only what analytics may count."""
-    doc.update(name=None, emails=[], phones=[], address=None, interactions=[], tags=[], erased=True)
-
-
-FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
-    c.CustomerRegisteredV1: _registered,
-    c.CustomerProfileUpdatedV1: _profile,
-    c.CustomerContactPointAddedV1: _contact_added,
-    c.CustomerContactPointRemovedV1: _contact_removed,
-    c.CustomerInteractionRecordedV1: _interaction,
-    c.CustomerConsentChangedV1: _consent,
-    c.CustomerMergedV1: _merged,
-    c.CustomerDuplicateAbsorbedV1: _absorbed,
-    c.CustomerErasedV1: _erased,
-}
+    """Forget everything personal every stream put in; keep only what analytics may count."""
+    for stream in STREAMS:
+        stream.erase(doc)
+    doc["erased"] = True
 
 
 def is_applied(doc: Document, envelope: EventEnvelope) -> bool:

@@ -23,6 +23,8 @@ from tests.integration.platform import Platform
 from tests.integration.servers import Servers, servers
 
 JWT_SECRET = "integration-secret-0123456789abcdef0123"
+STORE_SERVICES = ("customer", "sales", "marketing", "support", "social")
+"""Services with an event store; each also gets a MongoDB database of its own."""
 
 
 @pytest.fixture(scope="session")
@@ -49,16 +51,22 @@ def _postgres_database(srv: Servers, name: str, *, drop: bool = False) -> None:
 
 
 def _store_env(srv: Servers, backend: str, tmp_path: Path, db: str) -> dict[str, str]:
-    if backend == "sqlite":
-        return {"CRM_CUSTOMER_STORE__BACKEND": "sqlite", "CRM_CUSTOMER_STORE__SQLITE_PATH": str(tmp_path / "c.db")}
-    return {
-        "CRM_CUSTOMER_STORE__BACKEND": "postgres",
-        "CRM_CUSTOMER_STORE__POSTGRES_HOST": srv.postgres_host,
-        "CRM_CUSTOMER_STORE__POSTGRES_PORT": str(srv.postgres_port),
-        "CRM_CUSTOMER_STORE__POSTGRES_USER": srv.postgres_user,
-        "CRM_CUSTOMER_STORE__POSTGRES_PASSWORD": srv.postgres_password,
-        "CRM_CUSTOMER_STORE__POSTGRES_DB": db,
-    }
+    """Each service's event store: its own SQLite file, or its own tables in the test's database."""
+    env: dict[str, str] = {}
+    for service in STORE_SERVICES:
+        prefix = f"CRM_{service.upper()}_STORE__"
+        if backend == "sqlite":
+            env |= {f"{prefix}BACKEND": "sqlite", f"{prefix}SQLITE_PATH": str(tmp_path / f"{service}.db")}
+            continue
+        env |= {
+            f"{prefix}BACKEND": "postgres",
+            f"{prefix}POSTGRES_HOST": srv.postgres_host,
+            f"{prefix}POSTGRES_PORT": str(srv.postgres_port),
+            f"{prefix}POSTGRES_USER": srv.postgres_user,
+            f"{prefix}POSTGRES_PASSWORD": srv.postgres_password,
+            f"{prefix}POSTGRES_DB": db,
+        }
+    return env
 
 
 @pytest.fixture
@@ -76,6 +84,7 @@ def platform(real_servers: Servers, store_backend: str, tmp_path: Path) -> Itera
             "CRM_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
             "CRM_MONGO_URL": real_servers.mongo_url,
             "CRM_ANALYTICS_DATABASE": database,
+            **{f"CRM_{service.upper()}_DATABASE": f"{database}_{service}" for service in STORE_SERVICES},
             "CRM_JWT_SECRET": JWT_SECRET,
             "CRM_CUSTOMER_DEFAULT_PHONE_REGION": "CN",
             "CRM_ANALYTICS_RETRY_DELAY_SECONDS": "0.2",
@@ -89,7 +98,8 @@ def platform(real_servers: Servers, store_backend: str, tmp_path: Path) -> Itera
     finally:
         stack.stop_all()
         asyncio.run(delete_topics(kafka))
-        mongo.drop_database(database)
+        for name in [database] + [f"{database}_{service}" for service in STORE_SERVICES]:
+            mongo.drop_database(name)
         mongo.close()
         if store_backend == "postgres":
             _postgres_database(real_servers, database, drop=True)

@@ -59,9 +59,13 @@ class Platform:
 
     def store(self) -> CustomerApplication:
         """The customer event store the platform's processes use, opened in this test process."""
-        prefix = "CRM_CUSTOMER_STORE__"
+        return CustomerApplication(env=self.store_env("customer"), default_region="CN")
+
+    def store_env(self, service: str) -> dict[str, str]:
+        """The `eventsourcing` environment of `service`'s event store, to open it in this test process."""
+        prefix = f"CRM_{service.upper()}_STORE__"
         fields = {k[len(prefix) :].lower(): v for k, v in self.stack.env.items() if k.startswith(prefix)}
-        return CustomerApplication(env=persistence_env(EventStoreSettings(**fields)), default_region="CN")
+        return persistence_env(EventStoreSettings(**fields))
 
     def url(self, name: str) -> str:
         """Base URL of a started service."""

@@ -1,0 +1,19 @@
+"""How sales events (`crm.sales.v1`) fold into the 360: leads, opportunities, orders and revenue.
+
+Each fold keeps its data in the document's `sales` section (created on first use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared.events import PublicEvent
+
+Document = dict[str, Any]
+
+FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {}
+
+
+def erase(doc: Document) -> None:
+    """Forget the personal data this stream put into the document (after `CustomerErased`)."""
