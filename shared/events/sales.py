@@ -9,6 +9,7 @@ registers the customer it names, idempotently, under the id derived by
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
@@ -51,6 +52,9 @@ class LeadConvertedV1(SalesCustomerEvent):
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 country code.")
     source_channel: str = Field(description="Channel the lead was captured from: web_form, api, csv_import, campaign.")
     campaign_id: UUID | None = Field(default=None, description="The campaign that produced the lead (attribution).")
+    consent: dict[Literal["email", "sms", "phone", "social"], bool] = Field(
+        default_factory=dict, description="Marketing consent the lead gave on capture, per channel."
+    )
     converted_by: str = Field(description="Subject of the user who converted the lead.")
     converted_at: AwareDatetime
 

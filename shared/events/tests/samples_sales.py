@@ -15,6 +15,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "country": "CN",
         "source_channel": "web_form",
         "campaign_id": None,
+        "consent": {"email": True},
         "converted_by": "rep-1@example.com",
         "converted_at": "2026-03-01T10:00:00+00:00",
     },
