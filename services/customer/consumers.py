@@ -48,12 +48,13 @@ class CustomerReactions:
         expected = customer_id_for_lead(event.lead_id)
         if event.customer_id != expected:
             raise WrongLeadCustomer(f"lead {event.lead_id} converts to {expected}, not {event.customer_id}")
+        consent: dict[str, bool] = {**event.consent}
         self.customers.register(
             name=event.name,
             emails=event.emails,
             phones=event.phones,
             source="lead",
-            consent={channel: granted for channel, granted in event.consent.items()},
+            consent=consent,
             customer_id=event.customer_id,
         )
         log.info("registered customer %s from lead %s", event.customer_id, event.lead_id)
