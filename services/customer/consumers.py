@@ -48,7 +48,7 @@ class CustomerReactions:
         expected = customer_id_for_lead(event.lead_id)
         if event.customer_id != expected:
             raise WrongLeadCustomer(f"lead {event.lead_id} converts to {expected}, not {event.customer_id}")
-        consent: dict[str, bool] = {**event.consent}
+        consent = {str(channel): granted for channel, granted in event.consent.items()}
         self.customers.register(
             name=event.name,
             emails=event.emails,
