@@ -45,6 +45,7 @@ SERVICES = (
     # customer
     Service("customer", "services.customer.main", "CRM_CUSTOMER_PORT", CustomerSettings.model_fields["port"].default),
     Service("customer-relay", "services.customer.relay"),
+    Service("customer-consumers", "services.customer.consumers"),
     # sales
     # marketing
     # support

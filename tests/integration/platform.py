@@ -20,6 +20,7 @@ from shared.platform.eventstore import EventStoreSettings, persistence_env
 from shared.platform.kafka import KafkaSettings
 
 T = TypeVar("T")
+PIPELINE = ("customer", "customer-relay", "analytics-projector", "analytics")
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 30, interval: float = 0.05, what: str = "") -> T:
@@ -50,8 +51,13 @@ class Platform:
         return self.stack.start(service)
 
     def start_all(self) -> None:
-        """Start every service."""
+        """Start every process of the platform (heavy: prefer `start_pipeline` or naming what a test needs)."""
         self.stack.start_all()
+
+    def start_pipeline(self) -> None:
+        """The customer → analytics pipeline: customer API and relay, projector, analytics API."""
+        for name in PIPELINE:
+            self.start(name)
 
     def headers(self, *roles: str) -> dict[str, str]:
         """Authorization header for a caller with `roles`."""

@@ -52,7 +52,7 @@ def test_a_sigkilled_relay_restarted_mid_stream_loses_no_event(platform: Platfor
 
 
 def test_a_poison_message_is_dead_lettered_while_later_events_still_apply(platform: Platform) -> None:
-    platform.start_all()
+    platform.start_pipeline()
     poison_key = str(uuid.uuid4())
     _publish_raw(platform, b"\xff not json", key=poison_key, headers={"ce_type": "crm.customer.registered.v1"})
     customer_id = _register(platform)

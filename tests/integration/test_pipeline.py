@@ -26,7 +26,7 @@ def register(platform: Platform, body: dict[str, Any] | None = None) -> str:
 
 
 def test_a_customer_registered_over_http_appears_in_customer_360(platform: Platform) -> None:
-    platform.start_all()
+    platform.start_pipeline()
     customer_id = register(platform)
     doc = eventually(lambda: platform.customer_360(customer_id), what="customer in the 360")
     assert doc["name"] == "张伟"
@@ -35,7 +35,7 @@ def test_a_customer_registered_over_http_appears_in_customer_360(platform: Platf
 
 
 def test_later_changes_and_erasure_reach_the_projection(platform: Platform) -> None:
-    platform.start_all()
+    platform.start_pipeline()
     customer_id = register(platform)
     url = f"{platform.url('customer')}/customers/{customer_id}"
     rep = platform.headers("sales_rep")
