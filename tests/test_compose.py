@@ -25,8 +25,6 @@ from pydantic import AliasChoices, BaseModel
 from pydantic_settings import BaseSettings
 from typer.testing import CliRunner
 
-from services.analytics.settings import AnalyticsSettings
-from services.customer.settings import CustomerSettings
 from shared.platform.auth import AuthSettings
 from shared.platform.kafka import KafkaSettings
 
@@ -35,17 +33,32 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-SETTINGS: tuple[type[BaseSettings], ...] = (CustomerSettings, AnalyticsSettings, KafkaSettings, AuthSettings)
+
+
+def service_settings() -> dict[str, type[BaseSettings]]:
+    """Each service package's settings class (`services/<name>/settings.py`), by service name."""
+    found: dict[str, type[BaseSettings]] = {}
+    for path in sorted((ROOT / "services").glob("*/settings.py")):
+        module = importlib.import_module(f"services.{path.parent.name}.settings")
+        classes = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, BaseSettings) and value.__module__ == module.__name__
+        ]
+        assert len(classes) == 1, f"{path.relative_to(ROOT)} must define exactly one settings class, has {classes}"
+        found[path.parent.name] = classes[0]
+    return found
+
+
+SERVICE_SETTINGS = service_settings()
+SETTINGS: tuple[type[BaseSettings], ...] = (*SERVICE_SETTINGS.values(), KafkaSettings, AuthSettings)
 """Every settings class a process of our image reads its `CRM_*` environment through."""
 
-API_SETTINGS: dict[str, type[CustomerSettings] | type[AnalyticsSettings]] = {
-    "services.customer.main": CustomerSettings,
-    "services.analytics.main": AnalyticsSettings,
-}
+API_SETTINGS: dict[str, type[BaseSettings]] = {f"services.{name}.main": cls for name, cls in SERVICE_SETTINGS.items()}
 """The HTTP APIs: the module each runs, and the settings it takes its host and port from."""
 
-CUSTOMER_STORE_USERS = ("services.customer.main", "services.customer.relay")
-"""Processes that read or write the customer event store (the relay tails what the API writes)."""
+STORE_SERVICES = sorted(name for name, cls in SERVICE_SETTINGS.items() if "store" in cls.model_fields)
+"""Services with an event store: all their processes (API, relay, consumers, workers) must share it."""
 
 Service = dict[str, Any]
 
@@ -141,9 +154,7 @@ def with_defaults(value: str) -> str:
     return _INTERPOLATION.sub(resolve, value)
 
 
-def settings_seen_by(
-    service: Service, settings: type[CustomerSettings] | type[AnalyticsSettings], monkeypatch: pytest.MonkeyPatch
-) -> CustomerSettings | AnalyticsSettings:
+def settings_seen_by(service: Service, settings: type[BaseSettings], monkeypatch: pytest.MonkeyPatch) -> Any:
     """What `settings` reads inside the container of `service` (and nothing from this process)."""
     for key in list(os.environ):
         if key.upper().startswith("CRM_"):
@@ -348,18 +359,22 @@ def test_every_crm_variable_given_to_a_service_is_read_by_a_settings_class() -> 
                 assert key.upper() in known, f"service {name} sets {key}, which no settings class reads (typo?)"
 
 
-def test_customer_api_and_its_relay_share_one_postgres_event_store(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("service_name", STORE_SERVICES)
+def test_every_process_of_a_service_shares_one_postgres_event_store(
+    service_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stores: dict[str, dict[str, Any]] = {}
     for name, service in our_services().items():
-        if module_of(service) in CUSTOMER_STORE_USERS:
-            settings = settings_seen_by(service, CustomerSettings, monkeypatch)
-            assert isinstance(settings, CustomerSettings)
+        if (module_of(service) or "").startswith(f"services.{service_name}."):
+            settings = settings_seen_by(service, SERVICE_SETTINGS[service_name], monkeypatch)
             store = settings.store.model_dump()
             store["postgres_password"] = settings.store.postgres_password.get_secret_value()
             stores[name] = store
-    assert {module_of(services()[n]) for n in stores} == set(CUSTOMER_STORE_USERS), stores
+    assert f"services.{service_name}.main" in {module_of(services()[n]) for n in stores}, (
+        f"compose runs no {service_name} API"
+    )
     first = next(iter(stores.values()))
-    assert all(store == first for store in stores.values()), f"the customer processes use different stores: {stores}"
+    assert all(store == first for store in stores.values()), f"the {service_name} processes use different stores"
     assert first["backend"] == "postgres", "separate containers cannot share a SQLite file: use postgres"
     postgres = services().get(first["postgres_host"])
     assert postgres is not None, f"the store host {first['postgres_host']} is not a compose service"
