@@ -1,3 +1,1 @@
-"""Customer service and support (tickets, SLAs, CSAT/NPS).
-
-Not built yet: package skeleton only (see the status table in README.md)."""
+"""Customer service and support: tickets, queues, SLAs in business hours, escalation, CSAT/NPS, feedback."""

@@ -1,0 +1,63 @@
+"""The support API process: `create_app(settings)` wires everything; `main()` serves it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from services.support import errors
+from services.support.api import router, views
+from services.support.application import Clock, SupportApplication, system_clock
+from services.support.desk_api import desk_router, queues
+from services.support.settings import SupportSettings
+from services.support.survey_api import feedback, surveys
+from services.support.surveys import SurveySigner
+from shared.platform import logs
+from shared.platform.auth import AuthSettings
+from shared.platform.eventstore import persistence_env
+from shared.platform.http import ReadinessCheck, instrument, serve
+from shared.platform.kafka import KafkaSettings, readiness
+
+DESCRIPTION = """Customer service and support: tickets from every channel with a status workflow
+(new → open → pending → resolved → closed, reopen within a window, automatic close),
+queues with round-robin assignment by skills and caps, escalation tiers, SLA targets in
+business hours with warnings and breaches, CSAT/NPS surveys by signed link, feedback.
+Every change is an event on `crm.support.v1` (see /asyncapi.json)."""
+
+
+def create_app(
+    settings: SupportSettings, auth: AuthSettings, kafka: KafkaSettings | None = None, clock: Clock = system_clock
+) -> FastAPI:
+    """The support API over the store in `settings`; refuses to start without a survey secret."""
+    signer = SurveySigner(settings.require_survey_secret())
+    support = SupportApplication(env=persistence_env(settings.store), clock=clock, signer=signer)
+    app = FastAPIOffline(title="CRM support service", version="1.0.0", description=DESCRIPTION)
+    app.state.jwt_secret = auth.secret
+    app.state.support = support
+    app.state.survey_base_url = settings.survey_base_url
+
+    async def store_ready() -> None:
+        await asyncio.to_thread(support.recorder.max_notification_id)
+
+    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
+    if kafka is not None:
+        checks["kafka"] = readiness(kafka)
+    instrument(app, "support", checks)
+    errors.install(app)
+    for part in (router, views, queues, desk_router, surveys, feedback):
+        app.include_router(part)
+    return app
+
+
+def main() -> None:
+    """Entry point: `python -m services.support.main`."""
+    settings = SupportSettings()
+    logs.configure("support", settings.log_level)
+    app = create_app(settings, AuthSettings(), KafkaSettings())
+    serve(app, settings.host, settings.port)
+
+
+if __name__ == "__main__":
+    main()

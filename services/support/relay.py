@@ -1,0 +1,258 @@
+"""The support service's outbox relay: ticket and feedback domain events → `crm.support.v1`.
+
+One explicit function per domain event; internal notes, surveys issued, queue and desk
+configuration and erasure stay private (None), so refactoring an aggregate never
+changes what subscribers receive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from services.support.application import SupportApplication
+from services.support.desk import CustomerRecord, Desk, Feedback, Queue
+from services.support.settings import SupportSettings
+from services.support.ticket import Ticket
+from shared.events import PublicEvent
+from shared.events import support as public
+from shared.platform import logs
+from shared.platform.eventstore import persistence_env
+from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.outbox import Relay
+from shared.platform.relaying import KafkaPublisher, serve, tracking_recorder
+
+Mapping = Callable[[Any], PublicEvent | None]
+
+
+def _opened(e: Any) -> PublicEvent:
+    return public.TicketOpenedV1(
+        customer_id=e.customer_id,
+        ticket_id=e.originator_id,
+        channel=e.channel,
+        subject=e.subject,
+        description=e.description,
+        category=e.category,
+        priority=e.priority,
+        first_response_minutes=e.first_response_minutes,
+        resolution_minutes=e.resolution_minutes,
+        opened_by=e.opened_by,
+        opened_at=e.opened_at,
+        source_interaction_id=e.source_interaction_id,
+    )
+
+
+def _assigned(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketAssignedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        queue_id=e.queue_id,
+        assignee=e.agent,
+        method=e.method,
+        assigned_by=e.by,
+        assigned_at=e.at,
+    )
+
+
+def _status(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketStatusChangedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        from_status=e.from_status,
+        to_status=e.to_status,
+        changed_by=e.by,
+        changed_at=e.at,
+    )
+
+
+def _replied(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketRepliedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        reply_id=e.reply_id,
+        author=e.author,
+        body=e.body,
+        first_response=e.first,
+        replied_at=e.at,
+    )
+
+
+def _priority(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketPriorityChangedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        priority=e.priority,
+        first_response_minutes=e.first_response_minutes,
+        resolution_minutes=e.resolution_minutes,
+        changed_by=e.by,
+        changed_at=e.at,
+    )
+
+
+def _category(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketCategoryChangedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        category=e.category,
+        queue_id=e.queue_id,
+        changed_by=e.by,
+        changed_at=e.at,
+    )
+
+
+def _escalated(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketEscalatedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        tier=e.tier,
+        reason=e.reason,
+        queue_id=e.queue_id,
+        escalated_by=e.by,
+        escalated_at=e.at,
+    )
+
+
+def _merged(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketMergedV1(
+        customer_id=customer_id, ticket_id=e.originator_id, survivor_id=e.survivor_id, merged_by=e.by, merged_at=e.at
+    )
+
+
+def _customer_changed(e: Any, customer_id: Any) -> PublicEvent:
+    return public.TicketCustomerChangedV1(
+        customer_id=e.customer_id, ticket_id=e.originator_id, previous_customer_id=e.previous_customer_id
+    )
+
+
+def _sla_warned(e: Any, customer_id: Any) -> PublicEvent:
+    return public.SlaWarnedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        target=e.target,
+        target_minutes=e.target_minutes,
+        elapsed_seconds=e.elapsed_seconds,
+        due_at=e.due_at,
+        warned_at=e.at,
+    )
+
+
+def _sla_breached(e: Any, customer_id: Any) -> PublicEvent:
+    return public.SlaBreachedV1(
+        customer_id=customer_id,
+        ticket_id=e.originator_id,
+        target=e.target,
+        target_minutes=e.target_minutes,
+        elapsed_seconds=e.elapsed_seconds,
+        due_at=e.due_at,
+        breached_at=e.at,
+    )
+
+
+def _survey_answered(e: Any, customer_id: Any) -> PublicEvent:
+    return public.SurveyAnsweredV1(
+        customer_id=customer_id, ticket_id=e.originator_id, csat=e.csat, nps=e.nps, comment=e.comment, answered_at=e.at
+    )
+
+
+def _feedback(e: Any) -> PublicEvent:
+    return public.FeedbackRecordedV1(
+        customer_id=e.customer_id,
+        feedback_id=e.originator_id,
+        ticket_id=e.ticket_id,
+        kind=e.kind,
+        text=e.text,
+        recorded_by=e.recorded_by,
+        recorded_at=e.at,
+    )
+
+
+TICKET_EVENTS: dict[type[Any], Callable[[Any, Any], PublicEvent]] = {
+    Ticket.Assigned: _assigned,
+    Ticket.StatusChanged: _status,
+    Ticket.Replied: _replied,
+    Ticket.PriorityChanged: _priority,
+    Ticket.CategoryChanged: _category,
+    Ticket.Escalated: _escalated,
+    Ticket.MergedInto: _merged,
+    Ticket.CustomerChanged: _customer_changed,
+    Ticket.SlaWarned: _sla_warned,
+    Ticket.SlaBreached: _sla_breached,
+    Ticket.SurveyAnswered: _survey_answered,
+}
+"""Ticket events after the opening: they need the ticket's customer, which the relay looks up."""
+
+PRIVATE: tuple[type[Any], ...] = (
+    Ticket.NoteAdded,
+    Ticket.Absorbed,
+    Ticket.SurveyIssued,
+    Ticket.Erased,
+    Desk.Started,
+    Desk.CalendarSet,
+    Desk.PoliciesSet,
+    Desk.WorkflowSet,
+    Queue.Established,
+    Queue.MemberSet,
+    Queue.MemberRemoved,
+    Feedback.CustomerChanged,
+    Feedback.Erased,
+    CustomerRecord.Noted,
+    CustomerRecord.MergedInto,
+    CustomerRecord.Erased,
+)
+"""Domain events that subscribers never see."""
+
+
+class SupportPublisher:
+    """Maps support domain events to public ones; remembers each ticket's customer (the Kafka key)."""
+
+    def __init__(self, app: SupportApplication) -> None:
+        self.app = app
+        self._customers: dict[Any, Any] = {}
+
+    def __call__(self, event: Any) -> PublicEvent | None:
+        kind = type(event)
+        if kind in PRIVATE:
+            return None
+        if kind is Ticket.Opened:
+            self._customers[event.originator_id] = event.customer_id
+            return _opened(event)
+        if kind is Feedback.Recorded:
+            return _feedback(event)
+        if kind is Ticket.CustomerChanged:
+            self._customers[event.originator_id] = event.customer_id
+        return TICKET_EVENTS[kind](event, self._customer_of(event.originator_id))
+
+    def _customer_of(self, ticket_id: Any) -> Any:
+        """The customer the ticket belonged to at the event; from the store when the relay starts mid-log."""
+        if ticket_id not in self._customers:
+            self._customers[ticket_id] = self.app.ticket(ticket_id).customer_id
+        return self._customers[ticket_id]
+
+
+def build_relay(settings: SupportSettings, publish: Any) -> Relay:
+    """A relay over the support store configured by `settings`."""
+    env = persistence_env(settings.store)
+    app = SupportApplication(env=env)
+    return Relay(
+        service="support",
+        app=app,
+        tracking=tracking_recorder("support", env),
+        to_public=SupportPublisher(app),
+        publish=publish,
+        batch_size=settings.relay_batch_size,
+    )
+
+
+def main() -> None:
+    """Entry point of the relay process: `python -m services.support.relay`."""
+    settings = SupportSettings()
+    logs.configure("support-relay", settings.log_level)
+    kafka = KafkaSettings()
+    broker = make_broker(kafka, client_id="support-relay")
+    relay = build_relay(settings, KafkaPublisher(broker, kafka))
+    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+
+
+if __name__ == "__main__":
+    main()

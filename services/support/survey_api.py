@@ -1,0 +1,61 @@
+"""HTTP routes the customer uses without logging in (the survey), and feedback records.
+
+A survey link carries a signed token: forged or altered → 403 and nothing recorded;
+expired or superseded → 410; answered already → 409.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, status
+
+from services.support.api import SupportDep
+from services.support.schemas import ERROR_RESPONSES, FeedbackCreate, FeedbackPublic, SurveyAnswer, SurveyPublic
+from shared.platform.auth import Principal, require_roles
+
+surveys = APIRouter(prefix="/surveys", tags=["surveys (public, no login)"], responses=ERROR_RESPONSES)
+feedback = APIRouter(prefix="/feedback", tags=["feedback"], responses=ERROR_RESPONSES)
+Token = Annotated[str, Path(min_length=10, max_length=1000, description="The token from the survey link.")]
+Agent = Annotated[Principal, require_roles("support_agent")]
+Reader = Annotated[Principal, require_roles("support_agent", "analyst")]
+
+
+@surveys.get("/{token}", summary="Open a survey")
+def read_survey(token: Token, support: SupportDep) -> SurveyPublic:
+    """The survey behind a link: which ticket, until when, whether it was answered."""
+    claim, ticket = support.read_survey(token)
+    answered = bool(ticket.survey and ticket.survey["answered"])
+    return SurveyPublic(ticket_id=ticket.id, expires_at=claim.expires_at, answered=answered)
+
+
+@surveys.post("/{token}", status_code=status.HTTP_201_CREATED, summary="Answer a survey")
+def answer_survey(token: Token, body: SurveyAnswer, support: SupportDep) -> dict[str, str]:
+    """CSAT 1–5 with an optional comment and NPS 0–10; a link answers once."""
+    ticket_id = support.answer_survey(token, csat=body.csat, nps=body.nps, comment=body.comment)
+    return {"ticket_id": str(ticket_id), "status": "thank you"}
+
+
+@feedback.post("", status_code=status.HTTP_201_CREATED, summary="Record feedback")
+def record_feedback(body: FeedbackCreate, support: SupportDep, user: Agent) -> FeedbackPublic:
+    """A complaint, suggestion or praise the customer gave, optionally about one of their tickets."""
+    feedback_id = support.record_feedback(
+        customer_id=body.customer_id, ticket_id=body.ticket_id, kind=body.kind, body=body.text, recorded_by=user.subject
+    )
+    return read_feedback(feedback_id, support, user)
+
+
+@feedback.get("/{feedback_id}", summary="Read feedback")
+def read_feedback(feedback_id: UUID, support: SupportDep, user: Reader) -> FeedbackPublic:
+    """One feedback record."""
+    f = support.feedback(feedback_id)
+    return FeedbackPublic(
+        id=f.id,
+        customer_id=f.customer_id,
+        ticket_id=f.ticket_id,
+        kind=f.kind,
+        text=f.text,
+        recorded_by=f.recorded_by,
+        at=f.at,
+    )
