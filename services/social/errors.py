@@ -1,0 +1,53 @@
+"""The one place social domain errors become HTTP answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from services.social.credentials import CredentialsUnreadable
+from services.social.domain import (
+    ConnectorFailed,
+    InvalidInput,
+    InvalidState,
+    NotFound,
+    ReplayedDelivery,
+    SocialError,
+    StaleVersion,
+    WebhookRejected,
+)
+
+STATUS: dict[type[Exception], int] = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    StaleVersion: status.HTTP_409_CONFLICT,
+    InvalidState: status.HTTP_409_CONFLICT,
+    ReplayedDelivery: status.HTTP_409_CONFLICT,
+    WebhookRejected: status.HTTP_401_UNAUTHORIZED,
+    InvalidInput: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    ConnectorFailed: status.HTTP_502_BAD_GATEWAY,
+}
+
+
+def status_of(error: Exception) -> int:
+    """The HTTP status of a domain error (most specific class wins)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return status.HTTP_400_BAD_REQUEST
+
+
+async def _handle(request: Request, error: Exception) -> JSONResponse:
+    body = {"detail": str(error), "error": type(error).__name__}
+    return JSONResponse(body, status_code=status_of(error))
+
+
+async def _unreadable(request: Request, error: Exception) -> JSONResponse:
+    # The configured key does not open this account's secrets: an operator problem, not the caller's.
+    body = {"detail": "account credentials cannot be read with the configured key", "error": type(error).__name__}
+    return JSONResponse(body, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def install(app: FastAPI) -> None:
+    """Map every `SocialError` raised by a route to its HTTP status."""
+    app.add_exception_handler(SocialError, _handle)
+    app.add_exception_handler(CredentialsUnreadable, _unreadable)
