@@ -11,7 +11,7 @@ VENV := $(CURDIR)/.venv
 RUN := set -a && source $(LOCAL)/stack.env && source $(LOCAL)/dev.env && set +a &&
 export CRM_PYTHON := $(VENV)/bin/python
 
-.PHONY: help install infra topics run down test test-unit test-integration lint format schemas token bench status
+.PHONY: help install dev-env infra topics run down test test-unit test-integration lint format schemas token bench status
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -26,12 +26,10 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.synced ## Install the Python environment (uv, from uv.lock)
 
-$(LOCAL)/dev.env:
-	mkdir -p $(LOCAL)
-	echo "CRM_JWT_SECRET=$$(python3 -c 'import secrets; print(secrets.token_hex(32))')" > $@
-	chmod 600 $@
+dev-env: ## Generate the development secrets the services need (.local/dev.env; existing ones kept)
+	deploy/local/dev-env.sh
 
-infra: install $(LOCAL)/dev.env ## Install (first time) and start Kafka, FerretDB and PostgreSQL on loopback
+infra: install dev-env ## Install (first time) and start Kafka, FerretDB and PostgreSQL on loopback
 	deploy/local/up.sh
 
 topics: infra ## Create the Kafka topics (streams and dead letters)
@@ -68,7 +66,7 @@ schemas: install ## Regenerate the committed JSON Schemas and AsyncAPI document 
 	$(VENV)/bin/python -m shared.events.schemas write
 	$(VENV)/bin/python -m shared.events.asyncapi write
 
-token: install $(LOCAL)/dev.env ## Print a dev JWT (ROLES="sales_rep analyst" to choose)
+token: install dev-env ## Print a dev JWT (ROLES="sales_rep analyst" to choose)
 	@set -a && source $(LOCAL)/dev.env && set +a && $(VENV)/bin/crm token $(foreach r,$(or $(ROLES),admin),--role $(r))
 
 bench: infra ## Measure POST → visible in customer 360 (median over 100 customers)
