@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop the local servers (SIGTERM / fast shutdown, SIGKILL only after a deadline).
 # Idempotent: stopping a stopped server is fine.
-# Usage: down.sh [--purge] [kafka|ferretdb|postgres ...]   (no name: all three)
+# Usage: down.sh [--purge] [kafka|ferretdb|postgres|smtp ...]   (no name: all four)
 # --purge also deletes their data, logs and ports; downloaded jars and the built
 # ferretdb binary stay, so the next up.sh is still quick.
 set -euo pipefail

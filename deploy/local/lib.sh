@@ -151,7 +151,7 @@ fail_with_log() {
 }
 
 # The servers, in start order. Each has deploy/local/NAME.sh start|stop|purge|status.
-SERVERS=(kafka ferretdb postgres)
+SERVERS=(kafka ferretdb postgres smtp)
 
 # pick_servers NAME...: sets PICKED to the validated names, all servers when none given.
 # (A global rather than output: die inside $(...) or <(...) would not stop the caller.)

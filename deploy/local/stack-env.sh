@@ -21,6 +21,11 @@ settings() {
     echo "CRM_POSTGRES_PORT=$(<"$CRM_LOCAL_DIR/postgres/port")"
     printf 'CRM_POSTGRES_%s=crm\n' USER PASSWORD DB
   fi
+  if running smtp; then
+    echo "CRM_SMTP_HOST=127.0.0.1"
+    echo "CRM_SMTP_PORT=$(<"$CRM_LOCAL_DIR/smtp/port")"
+    echo "CRM_SMTP_MAILDIR=$CRM_LOCAL_DIR/smtp/maildir"
+  fi
 }
 
 # Temp file (unique per process) + rename: a reader (make, a test) never sees half a file.

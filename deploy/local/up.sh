@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (first time only) and start the local servers on free loopback ports, reusing
 # any that already run, then write $CRM_LOCAL_DIR/stack.env for make and the tests.
-# Usage: up.sh [kafka|ferretdb|postgres ...]   (no argument: all three)
+# Usage: up.sh [kafka|ferretdb|postgres|smtp ...]   (no argument: all four)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

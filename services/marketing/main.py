@@ -1,0 +1,63 @@
+"""The marketing API process: `create_app(settings)` wires everything; `main()` serves it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from services.marketing import errors, tracking
+from services.marketing.api import campaigns, segments
+from services.marketing.application import MarketingApplication
+from services.marketing.settings import MarketingSettings
+from shared.platform import logs
+from shared.platform.auth import AuthSettings
+from shared.platform.eventstore import persistence_env
+from shared.platform.http import ReadinessCheck, instrument, serve
+from shared.platform.kafka import KafkaSettings, readiness
+
+
+def create_app(
+    settings: MarketingSettings,
+    auth: AuthSettings,
+    kafka: KafkaSettings | None = None,
+    marketing: MarketingApplication | None = None,
+) -> FastAPI:
+    """The marketing API over the store in `settings`; readiness also checks `kafka` when given."""
+    app_ = marketing or MarketingApplication(env=persistence_env(settings.store))
+    app = FastAPIOffline(
+        title="CRM marketing service",
+        version="1.0.0",
+        description="Marketing automation: segments, email/SMS campaigns with A/B variants and personalised "
+        "templates, consent and unsubscribe enforcement, open/click tracking and spend. "
+        "Every change is an event on `crm.marketing.v1`.",
+    )
+    app.state.jwt_secret = auth.secret
+    app.state.marketing = app_
+    app.state.signer = settings.signer()
+
+    async def store_ready() -> None:
+        await asyncio.to_thread(app_.recorder.max_notification_id)
+
+    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
+    if kafka is not None:
+        checks["kafka"] = readiness(kafka)
+    instrument(app, "marketing", checks)
+    errors.install(app)
+    app.include_router(segments)
+    app.include_router(campaigns)
+    app.include_router(tracking.router)
+    return app
+
+
+def main() -> None:
+    """Entry point: `python -m services.marketing.main`."""
+    settings = MarketingSettings()
+    logs.configure("marketing", settings.log_level)
+    app = create_app(settings, AuthSettings(), KafkaSettings())
+    serve(app, settings.host, settings.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The marketing service's outbox relay: marketing domain events → `crm.marketing.v1`.
+
+One explicit function per domain event; segment and audience events stay private
+(the audience is a copy of the customer stream, republishing it would echo it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from services.marketing.application import MarketingApplication
+from services.marketing.messages import Message
+from services.marketing.settings import MarketingSettings
+from shared.events import PublicEvent
+from shared.events import marketing as public
+from shared.platform import logs
+from shared.platform.eventstore import persistence_env
+from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.outbox import Relay
+from shared.platform.relaying import KafkaPublisher, serve, tracking_recorder
+
+
+def _created(e: Any) -> PublicEvent:
+    return public.CampaignCreatedV1(
+        campaign_id=e.originator_id,
+        name=e.name,
+        channel=e.channel,
+        segment_id=e.segment_id,
+        variants=[v["name"] for v in e.variants],
+    )
+
+
+def _scheduled(e: Any) -> PublicEvent:
+    return public.CampaignScheduledV1(campaign_id=e.originator_id, send_at=e.send_at)
+
+
+def _started(e: Any) -> PublicEvent:
+    return public.CampaignSendingStartedV1(
+        campaign_id=e.originator_id, audience_size=len(e.recipients), excluded=e.excluded, started_at=e.started_at
+    )
+
+
+def _completed(e: Any) -> PublicEvent:
+    return public.CampaignCompletedV1(
+        campaign_id=e.originator_id, sent=e.sent, bounced=e.bounced, withheld=e.withheld, completed_at=e.completed_at
+    )
+
+
+def _cancelled(e: Any) -> PublicEvent:
+    return public.CampaignCancelledV1(
+        campaign_id=e.originator_id, cancelled_by=e.cancelled_by, cancelled_at=e.cancelled_at
+    )
+
+
+def _spend(e: Any) -> PublicEvent:
+    return public.CampaignSpendRecordedV1(
+        campaign_id=e.originator_id,
+        spend_id=e.spend_id,
+        channel=e.channel,
+        amount=e.amount,
+        currency=e.currency,
+        note=e.note,
+        spent_on=e.spent_on,
+    )
+
+
+def _private(e: Any) -> None:
+    return None
+
+
+class _MessageMapping:
+    """Message events need the message's campaign, customer and channel, which only `Prepared` carries."""
+
+    def __init__(self, app: MarketingApplication) -> None:
+        self.app = app
+
+    def _message(self, e: Any) -> Message:
+        message: Message = self.app.repository.get(e.originator_id, version=e.originator_version)
+        return message
+
+    def sent(self, e: Any) -> PublicEvent:
+        m = self._message(e)
+        return public.MessageSentV1(
+            customer_id=m.customer_id,
+            campaign_id=m.campaign_id,
+            message_id=m.id,
+            channel=m.channel,
+            variant=m.variant,
+            sent_at=e.sent_at,
+            confirmed=e.confirmed,
+        )
+
+    def bounced(self, e: Any) -> PublicEvent:
+        m = self._message(e)
+        return public.MessageBouncedV1(
+            customer_id=m.customer_id,
+            campaign_id=m.campaign_id,
+            message_id=m.id,
+            channel=m.channel,
+            permanent=e.permanent,
+            code=e.code,
+            bounced_at=e.bounced_at,
+        )
+
+    def opened(self, e: Any) -> PublicEvent:
+        m = self._message(e)
+        return public.EmailOpenedV1(
+            customer_id=m.customer_id, campaign_id=m.campaign_id, message_id=m.id, opened_at=e.opened_at
+        )
+
+    def clicked(self, e: Any) -> PublicEvent:
+        m = self._message(e)
+        return public.LinkClickedV1(
+            customer_id=m.customer_id, campaign_id=m.campaign_id, message_id=m.id, url=e.url, clicked_at=e.clicked_at
+        )
+
+    def unsubscribed(self, e: Any) -> PublicEvent:
+        m = self._message(e)
+        return public.UnsubscribedV1(
+            customer_id=m.customer_id,
+            channel=m.channel,
+            campaign_id=m.campaign_id,
+            message_id=m.id,
+            unsubscribed_at=e.unsubscribed_at,
+        )
+
+
+def mapping(app: MarketingApplication) -> dict[str, Callable[[Any], PublicEvent | None]]:
+    """Domain event class name (`Aggregate.Event`) → its public event (None: private)."""
+    messages = _MessageMapping(app)
+    return {
+        "Campaign.Drafted": _created,
+        "Campaign.Edited": _private,
+        "Campaign.Scheduled": _scheduled,
+        "Campaign.SendingStarted": _started,
+        "Campaign.Completed": _completed,
+        "Campaign.Cancelled": _cancelled,
+        "Campaign.SpendRecorded": _spend,
+        "Message.Prepared": _private,
+        "Message.Sent": messages.sent,
+        "Message.Bounced": messages.bounced,
+        "Message.Opened": messages.opened,
+        "Message.Clicked": messages.clicked,
+        "Message.Unsubscribed": messages.unsubscribed,
+    }
+
+
+def to_public_for(app: MarketingApplication) -> Callable[[Any], PublicEvent | None]:
+    """The relay's mapping over `app` (segment and audience events are private)."""
+    table = mapping(app)
+
+    def to_public(domain_event: Any) -> PublicEvent | None:
+        return table.get(type(domain_event).__qualname__, _private)(domain_event)
+
+    return to_public
+
+
+def build_relay(settings: MarketingSettings, publish: Any) -> Relay:
+    """A relay over the marketing store configured by `settings`."""
+    env = persistence_env(settings.store)
+    app = MarketingApplication(env=env)
+    return Relay(
+        service="marketing",
+        app=app,
+        tracking=tracking_recorder("marketing", env),
+        to_public=to_public_for(app),
+        publish=publish,
+        batch_size=settings.relay_batch_size,
+    )
+
+
+def main() -> None:
+    """Entry point of the relay process: `python -m services.marketing.relay`."""
+    settings = MarketingSettings()
+    logs.configure("marketing-relay", settings.log_level)
+    kafka = KafkaSettings()
+    broker = make_broker(kafka, client_id="marketing-relay")
+    relay = build_relay(settings, KafkaPublisher(broker, kafka))
+    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+
+
+if __name__ == "__main__":
+    main()
