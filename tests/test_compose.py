@@ -324,9 +324,12 @@ def test_every_process_waits_for_the_topics_to_be_created() -> None:
 
 
 def test_every_published_api_port_is_the_port_the_api_listens_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, service in services().items():
+    for name, service in our_services().items():
         if container_ports(service):
             assert module_of(service) in API_SETTINGS, f"service {name} publishes a port but runs no known API"
+    for name, service in third_party_services().items():
+        for entry in service.get("ports") or []:
+            assert str(entry).startswith("127.0.0.1:"), f"{name} publishes {entry} beyond this machine"
     for name, service in our_services().items():
         module = module_of(service)
         if module not in API_SETTINGS:
