@@ -13,7 +13,6 @@ facts and this process records them:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from services.customer.application import CustomerApplication
@@ -22,10 +21,9 @@ from services.customer.settings import CustomerSettings
 from shared.events import EventEnvelope
 from shared.events.marketing import UnsubscribedV1
 from shared.events.sales import LeadConvertedV1, customer_id_for_lead
-from shared.platform import logs
-from shared.platform.consuming import EventConsumer, consumer_app
+from shared.platform.consuming import EventConsumer, run_consumers
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.kafka import KafkaSettings
 
 log = logging.getLogger("crm.customer.consumers")
 GROUP = "customer"
@@ -94,11 +92,8 @@ def build_consumer(customers: CustomerApplication, kafka: KafkaSettings) -> Even
 def main() -> None:
     """Entry point: `python -m services.customer.consumers`."""
     settings = CustomerSettings()
-    logs.configure("customer-consumers", settings.log_level)
-    kafka = KafkaSettings()
     customers = CustomerApplication(env=persistence_env(settings.store), default_region=settings.default_phone_region)
-    broker = make_broker(kafka, client_id="customer-consumers")
-    asyncio.run(consumer_app(broker, build_consumer(customers, kafka)).run())
+    run_consumers("customer", settings.log_level, lambda kafka: build_consumer(customers, kafka))
 
 
 if __name__ == "__main__":

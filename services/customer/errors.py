@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, status
 
 from services.customer.contact import InvalidInput
 from services.customer.domain import (
@@ -17,6 +16,7 @@ from services.customer.domain import (
     DuplicateContactPoint,
     StaleVersion,
 )
+from shared.platform.errors import install_error_table
 
 STATUS: dict[type[CustomerError], int] = {
     CustomerNotFound: status.HTTP_404_NOT_FOUND,
@@ -31,22 +31,11 @@ STATUS: dict[type[CustomerError], int] = {
 }
 
 
-def status_of(error: CustomerError) -> int:
-    """The HTTP status of a domain error (most specific class wins)."""
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return status.HTTP_400_BAD_REQUEST
-
-
-async def _handle(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, CustomerError)
-    body: dict[str, object] = {"detail": str(error), "error": type(error).__name__}
-    if isinstance(error, CustomerMerged):
-        body["survivor_id"] = str(error.survivor_id)
-    return JSONResponse(body, status_code=status_of(error))
+def _survivor(error: Exception) -> dict[str, object]:
+    """A merged customer's answer says where to go instead."""
+    return {"survivor_id": str(error.survivor_id)} if isinstance(error, CustomerMerged) else {}
 
 
 def install(app: FastAPI) -> None:
     """Map every `CustomerError` raised by a route to its HTTP status."""
-    app.add_exception_handler(CustomerError, _handle)
+    install_error_table(app, CustomerError, STATUS, extra=_survivor)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -14,8 +12,8 @@ from services.customer.settings import CustomerSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import ReadinessCheck, instrument, serve
-from shared.platform.kafka import KafkaSettings, readiness
+from shared.platform.http import instrument, serve, service_checks
+from shared.platform.kafka import KafkaSettings
 
 
 def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSettings | None = None) -> FastAPI:
@@ -29,14 +27,7 @@ def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSetti
     )
     app.state.jwt_secret = auth.secret
     app.state.customers = customers
-
-    async def store_ready() -> None:
-        await asyncio.to_thread(customers.recorder.max_notification_id)
-
-    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
-    if kafka is not None:
-        checks["kafka"] = readiness(kafka)
-    instrument(app, "customer", checks)
+    instrument(app, "customer", service_checks(customers.recorder, kafka))
     errors.install(app)
     app.include_router(router)
     return app

@@ -6,7 +6,6 @@ refactoring the aggregate never changes what subscribers receive.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +14,9 @@ from services.customer.domain import Customer
 from services.customer.settings import CustomerSettings
 from shared.events import PublicEvent
 from shared.events import customer as public
-from shared.platform import logs
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
-from shared.platform.outbox import Relay
-from shared.platform.relaying import KafkaPublisher, serve, tracking_recorder
+from shared.platform.outbox import Publish, Relay
+from shared.platform.relaying import relay_over, run_relay
 
 
 def _registered(e: Any) -> PublicEvent:
@@ -98,27 +95,17 @@ def to_public(domain_event: Any) -> PublicEvent | None:
     return MAPPING[type(domain_event)](domain_event)
 
 
-def build_relay(settings: CustomerSettings, publish: Any) -> Relay:
+def build_relay(settings: CustomerSettings, publish: Publish) -> Relay:
     """A relay over the customer store configured by `settings`."""
-    env = persistence_env(settings.store)
-    return Relay(
-        service="customer",
-        app=CustomerApplication(env=env),
-        tracking=tracking_recorder("customers", env),
-        to_public=to_public,
-        publish=publish,
-        batch_size=settings.relay_batch_size,
+    return relay_over(
+        "customer", CustomerApplication(env=persistence_env(settings.store)), to_public, settings, publish
     )
 
 
 def main() -> None:
     """Entry point of the relay process: `python -m services.customer.relay`."""
     settings = CustomerSettings()
-    logs.configure("customer-relay", settings.log_level)
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, client_id="customer-relay")
-    relay = build_relay(settings, KafkaPublisher(broker, kafka))
-    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+    run_relay("customer", settings, lambda publish: build_relay(settings, publish))
 
 
 if __name__ == "__main__":

@@ -7,17 +7,15 @@ an event still changes anything.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from services.marketing.application import MarketingApplication
 from services.marketing.settings import MarketingSettings
 from shared.events import EventEnvelope
 from shared.events import customer as c
-from shared.platform import logs
-from shared.platform.consuming import EventConsumer, Handler, consumer_app
+from shared.platform.consuming import EventConsumer, Handler, run_consumers
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.kafka import KafkaSettings
 
 
 def handlers(app: MarketingApplication) -> dict[type[Any], Handler]:
@@ -75,11 +73,8 @@ def build_consumer(app: MarketingApplication, kafka: KafkaSettings) -> EventCons
 def main() -> None:
     """Entry point: `python -m services.marketing.consumers`."""
     settings = MarketingSettings()
-    logs.configure("marketing-consumers", settings.log_level)
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, client_id="marketing-consumers")
     app = MarketingApplication(env=persistence_env(settings.store))
-    asyncio.run(consumer_app(broker, build_consumer(app, kafka)).run())
+    run_consumers("marketing", settings.log_level, lambda kafka: build_consumer(app, kafka))
 
 
 if __name__ == "__main__":

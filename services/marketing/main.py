@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -14,8 +12,8 @@ from services.marketing.settings import MarketingSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import ReadinessCheck, instrument, serve
-from shared.platform.kafka import KafkaSettings, readiness
+from shared.platform.http import instrument, serve, service_checks
+from shared.platform.kafka import KafkaSettings
 
 
 def create_app(
@@ -37,13 +35,7 @@ def create_app(
     app.state.marketing = app_
     app.state.signer = settings.signer()
 
-    async def store_ready() -> None:
-        await asyncio.to_thread(app_.recorder.max_notification_id)
-
-    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
-    if kafka is not None:
-        checks["kafka"] = readiness(kafka)
-    instrument(app, "marketing", checks)
+    instrument(app, "marketing", service_checks(app_.recorder, kafka))
     errors.install(app)
     app.include_router(segments)
     app.include_router(campaigns)

@@ -6,7 +6,6 @@ One explicit function per domain event; segment and audience events stay private
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +14,9 @@ from services.marketing.messages import Message
 from services.marketing.settings import MarketingSettings
 from shared.events import PublicEvent
 from shared.events import marketing as public
-from shared.platform import logs
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
-from shared.platform.outbox import Relay
-from shared.platform.relaying import KafkaPublisher, serve, tracking_recorder
+from shared.platform.outbox import Publish, Relay
+from shared.platform.relaying import relay_over, run_relay
 
 
 def _created(e: Any) -> PublicEvent:
@@ -157,28 +154,16 @@ def to_public_for(app: MarketingApplication) -> Callable[[Any], PublicEvent | No
     return to_public
 
 
-def build_relay(settings: MarketingSettings, publish: Any) -> Relay:
+def build_relay(settings: MarketingSettings, publish: Publish) -> Relay:
     """A relay over the marketing store configured by `settings`."""
-    env = persistence_env(settings.store)
-    app = MarketingApplication(env=env)
-    return Relay(
-        service="marketing",
-        app=app,
-        tracking=tracking_recorder("marketing", env),
-        to_public=to_public_for(app),
-        publish=publish,
-        batch_size=settings.relay_batch_size,
-    )
+    app = MarketingApplication(env=persistence_env(settings.store))
+    return relay_over("marketing", app, to_public_for(app), settings, publish)
 
 
 def main() -> None:
     """Entry point of the relay process: `python -m services.marketing.relay`."""
     settings = MarketingSettings()
-    logs.configure("marketing-relay", settings.log_level)
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, client_id="marketing-relay")
-    relay = build_relay(settings, KafkaPublisher(broker, kafka))
-    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+    run_relay("marketing", settings, lambda publish: build_relay(settings, publish))
 
 
 if __name__ == "__main__":

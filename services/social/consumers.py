@@ -12,7 +12,6 @@ Handlers are idempotent; a write that loses a race with the API is decided again
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -23,10 +22,9 @@ from services.social.lifecycle import CustomerLifecycle
 from services.social.settings import SocialSettings
 from shared.events import EventEnvelope
 from shared.events import customer as c
-from shared.platform import logs
-from shared.platform.consuming import EventConsumer, consumer_app
+from shared.platform.consuming import EventConsumer, run_consumers
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.kafka import KafkaSettings
 
 log = logging.getLogger("crm.social.consumers")
 GROUP = "social"
@@ -100,11 +98,8 @@ def build_consumer(app: SocialApplication, kafka: KafkaSettings) -> EventConsume
 def main() -> None:
     """Entry point: `python -m services.social.consumers`."""
     settings = SocialSettings()
-    logs.configure("social-consumers", settings.log_level)
-    kafka = KafkaSettings()
     app = SocialApplication(env=persistence_env(settings.store))
-    broker = make_broker(kafka, client_id="social-consumers")
-    asyncio.run(consumer_app(broker, build_consumer(app, kafka)).run())
+    run_consumers("social", settings.log_level, lambda kafka: build_consumer(app, kafka))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from services.social.domain import (
     StaleVersion,
     WebhookRejected,
 )
+from shared.platform.errors import install_error_table
 
 STATUS: dict[type[Exception], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
@@ -28,19 +29,6 @@ STATUS: dict[type[Exception], int] = {
 }
 
 
-def status_of(error: Exception) -> int:
-    """The HTTP status of a domain error (most specific class wins)."""
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return status.HTTP_400_BAD_REQUEST
-
-
-async def _handle(request: Request, error: Exception) -> JSONResponse:
-    body = {"detail": str(error), "error": type(error).__name__}
-    return JSONResponse(body, status_code=status_of(error))
-
-
 async def _unreadable(request: Request, error: Exception) -> JSONResponse:
     # The configured key does not open this account's secrets: an operator problem, not the caller's.
     body = {"detail": "account credentials cannot be read with the configured key", "error": type(error).__name__}
@@ -49,5 +37,5 @@ async def _unreadable(request: Request, error: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Map every `SocialError` raised by a route to its HTTP status."""
-    app.add_exception_handler(SocialError, _handle)
+    install_error_table(app, SocialError, STATUS)
     app.add_exception_handler(CredentialsUnreadable, _unreadable)

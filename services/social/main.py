@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -18,8 +16,8 @@ from services.social.webhooks import router as webhook_router
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import ReadinessCheck, instrument, serve
-from shared.platform.kafka import KafkaSettings, readiness
+from shared.platform.http import instrument, serve, service_checks
+from shared.platform.kafka import KafkaSettings
 
 DESCRIPTION = """Social media management for a community team:
 
@@ -49,13 +47,7 @@ def create_app(
     app.state.inbox = Inbox(social)
     app.state.webhook_tolerance = settings.webhook_tolerance_seconds
 
-    async def store_ready() -> None:
-        await asyncio.to_thread(social.recorder.max_notification_id)
-
-    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
-    if kafka is not None:
-        checks["kafka"] = readiness(kafka)
-    instrument(app, "social", checks)
+    instrument(app, "social", service_checks(social.recorder, kafka))
     errors.install(app)
     for router in (accounts, posts, inbox_router, webhook_router):
         app.include_router(router)

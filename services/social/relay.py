@@ -7,7 +7,6 @@ text or author until linked to a customer (see `shared/events/social.py`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +19,9 @@ from services.social.posts import Post
 from services.social.settings import SocialSettings
 from shared.events import PublicEvent
 from shared.events import social as public
-from shared.platform import logs
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
-from shared.platform.outbox import Relay
-from shared.platform.relaying import KafkaPublisher, serve, tracking_recorder
+from shared.platform.outbox import Publish, Relay
+from shared.platform.relaying import relay_over, run_relay
 
 
 def _private(e: Any) -> None:
@@ -202,28 +199,16 @@ def public_mapper(app: SocialApplication) -> Callable[[Any], PublicEvent | None]
     return to_public
 
 
-def build_relay(settings: SocialSettings, publish: Any) -> Relay:
+def build_relay(settings: SocialSettings, publish: Publish) -> Relay:
     """A relay over the social store configured by `settings`."""
-    env = persistence_env(settings.store)
-    app = SocialApplication(env=env)
-    return Relay(
-        service="social",
-        app=app,
-        tracking=tracking_recorder("social", env),
-        to_public=public_mapper(app),
-        publish=publish,
-        batch_size=settings.relay_batch_size,
-    )
+    app = SocialApplication(env=persistence_env(settings.store))
+    return relay_over("social", app, public_mapper(app), settings, publish)
 
 
 def main() -> None:
     """Entry point of the relay process: `python -m services.social.relay`."""
     settings = SocialSettings()
-    logs.configure("social-relay", settings.log_level)
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, client_id="social-relay")
-    relay = build_relay(settings, KafkaPublisher(broker, kafka))
-    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+    run_relay("social", settings, lambda publish: build_relay(settings, publish))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,8 @@ re-pointing to a survivor and erasing are no-ops the second time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from uuid import NAMESPACE_URL, UUID, uuid5
-
-from faststream import FastStream
 
 from services.support.application import SupportApplication
 from services.support.domain import CustomerErased
@@ -19,10 +16,9 @@ from services.support.settings import SupportSettings
 from shared.events import EventEnvelope
 from shared.events.customer import CustomerErasedV1, CustomerMergedV1
 from shared.events.social import InteractionEscalatedV1
-from shared.platform import logs
-from shared.platform.consuming import EventConsumer, consumer_app
+from shared.platform.consuming import EventConsumer, run_consumers
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.kafka import KafkaSettings
 
 ESCALATION_CATEGORY = "social"
 log = logging.getLogger("crm.support.consumers")
@@ -92,18 +88,11 @@ def build_consumer(app: SupportApplication, kafka: KafkaSettings) -> EventConsum
     )
 
 
-def build_app(settings: SupportSettings, kafka: KafkaSettings) -> FastStream:
-    """The consumer process's FastStream application."""
-    app = SupportApplication(env=persistence_env(settings.store))
-    broker = make_broker(kafka, client_id="support-consumers")
-    return consumer_app(broker, build_consumer(app, kafka))
-
-
 def main() -> None:
     """Entry point: `python -m services.support.consumers`."""
     settings = SupportSettings()
-    logs.configure("support-consumers", settings.log_level)
-    asyncio.run(build_app(settings, KafkaSettings()).run())
+    app = SupportApplication(env=persistence_env(settings.store))
+    run_consumers("support", settings.log_level, lambda kafka: build_consumer(app, kafka))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, status
 
 from services.support.domain import (
     AlreadyRecorded,
@@ -21,6 +20,7 @@ from services.support.domain import (
     TicketClosed,
     TicketErased,
 )
+from shared.platform.errors import install_error_table
 
 STATUS: dict[type[SupportError], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
@@ -39,19 +39,6 @@ STATUS: dict[type[SupportError], int] = {
 }
 
 
-def status_of(error: SupportError) -> int:
-    """The HTTP status of a domain error (most specific class wins)."""
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return status.HTTP_400_BAD_REQUEST
-
-
-async def _handle(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, SupportError)
-    return JSONResponse({"detail": str(error), "error": type(error).__name__}, status_code=status_of(error))
-
-
 def install(app: FastAPI) -> None:
     """Map every `SupportError` raised by a route to its HTTP status."""
-    app.add_exception_handler(SupportError, _handle)
+    install_error_table(app, SupportError, STATUS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -17,8 +15,8 @@ from services.support.surveys import SurveySigner
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import ReadinessCheck, instrument, serve
-from shared.platform.kafka import KafkaSettings, readiness
+from shared.platform.http import instrument, serve, service_checks
+from shared.platform.kafka import KafkaSettings
 
 DESCRIPTION = """Customer service and support: tickets from every channel with a status workflow
 (new → open → pending → resolved → closed, reopen within a window, automatic close),
@@ -38,13 +36,7 @@ def create_app(
     app.state.support = support
     app.state.survey_base_url = settings.survey_base_url
 
-    async def store_ready() -> None:
-        await asyncio.to_thread(support.recorder.max_notification_id)
-
-    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
-    if kafka is not None:
-        checks["kafka"] = readiness(kafka)
-    instrument(app, "support", checks)
+    instrument(app, "support", service_checks(support.recorder, kafka))
     errors.install(app)
     for part in (router, views, queues, desk_router, surveys, feedback):
         app.include_router(part)

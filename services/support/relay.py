@@ -7,7 +7,6 @@ changes what subscribers receive.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +16,9 @@ from services.support.settings import SupportSettings
 from services.support.ticket import Ticket
 from shared.events import PublicEvent
 from shared.events import support as public
-from shared.platform import logs
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
-from shared.platform.outbox import Relay
-from shared.platform.relaying import KafkaPublisher, serve, tracking_recorder
+from shared.platform.outbox import Publish, Relay
+from shared.platform.relaying import relay_over, run_relay
 
 Mapping = Callable[[Any], PublicEvent | None]
 
@@ -230,28 +227,16 @@ class SupportPublisher:
         return self._customers[ticket_id]
 
 
-def build_relay(settings: SupportSettings, publish: Any) -> Relay:
+def build_relay(settings: SupportSettings, publish: Publish) -> Relay:
     """A relay over the support store configured by `settings`."""
-    env = persistence_env(settings.store)
-    app = SupportApplication(env=env)
-    return Relay(
-        service="support",
-        app=app,
-        tracking=tracking_recorder("support", env),
-        to_public=SupportPublisher(app),
-        publish=publish,
-        batch_size=settings.relay_batch_size,
-    )
+    app = SupportApplication(env=persistence_env(settings.store))
+    return relay_over("support", app, SupportPublisher(app), settings, publish)
 
 
 def main() -> None:
     """Entry point of the relay process: `python -m services.support.relay`."""
     settings = SupportSettings()
-    logs.configure("support-relay", settings.log_level)
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, client_id="support-relay")
-    relay = build_relay(settings, KafkaPublisher(broker, kafka))
-    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+    run_relay("support", settings, lambda publish: build_relay(settings, publish))
 
 
 if __name__ == "__main__":

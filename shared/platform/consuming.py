@@ -32,8 +32,9 @@ from pydantic import ValidationError
 
 from shared.events import REGISTRY, EventEnvelope, PublicEvent, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
+from shared.platform import logs
 from shared.platform.deadletter import dead_letter
-from shared.platform.kafka import KafkaSettings
+from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
 
 log = logging.getLogger("crm.consumer")
@@ -117,3 +118,11 @@ def consumer_app(broker: KafkaBroker, *consumers: EventConsumer) -> FastStream:
     for consumer in consumers:
         consumer.subscribe(broker)
     return FastStream(broker)
+
+
+def run_consumers(service: str, log_level: str, build: Callable[[KafkaSettings], EventConsumer]) -> None:
+    """The body of `python -m services.<service>.consumers`: configure, subscribe, consume until stopped."""
+    logs.configure(f"{service}-consumers", log_level)
+    kafka = KafkaSettings()
+    broker = make_broker(kafka, client_id=f"{service}-consumers")
+    asyncio.run(consumer_app(broker, build(kafka)).run())

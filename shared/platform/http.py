@@ -7,6 +7,7 @@ routing to a pod that cannot do its job.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.events import asyncapi
 from shared.platform import correlation
+from shared.platform.kafka import KafkaSettings, readiness
 from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -111,6 +113,23 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def store_readiness(recorder: Any) -> ReadinessCheck:
+    """Ready when the event store answers (the notification log's head, read in a worker thread)."""
+
+    async def event_store() -> None:
+        await asyncio.to_thread(recorder.max_notification_id)
+
+    return event_store
+
+
+def service_checks(recorder: Any, kafka: KafkaSettings | None) -> dict[str, ReadinessCheck]:
+    """The readiness checks of an event-sourced API: its store, and Kafka when given."""
+    checks: dict[str, ReadinessCheck] = {"event_store": store_readiness(recorder)}
+    if kafka is not None:
+        checks["kafka"] = readiness(kafka)
+    return checks
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:

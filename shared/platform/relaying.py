@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 from faststream.kafka import KafkaBroker
 from prometheus_client import start_http_server
 
 from shared.events import EventEnvelope
-from shared.platform.kafka import KafkaSettings
-from shared.platform.outbox import Relay, topic_of
+from shared.platform import logs
+from shared.platform.eventstore import EventStoreSettings, persistence_env
+from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.outbox import Publish, Relay, ToPublic, topic_of
 
 log = logging.getLogger("crm.relay")
 
@@ -63,6 +67,39 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+
+
+class RelayProcessSettings(Protocol):
+    """What a service's settings give its relay process."""
+
+    store: EventStoreSettings
+    relay_batch_size: int
+    relay_metrics_port: int | None
+    metrics_host: str
+    log_level: str
+
+
+def relay_over(
+    service: str, app: Application[Any], to_public: ToPublic, settings: RelayProcessSettings, publish: Publish
+) -> Relay:
+    """A relay publishing `app`'s notification log, its position tracked in the same store."""
+    return Relay(
+        service=service,
+        app=app,
+        tracking=tracking_recorder(app.name, persistence_env(settings.store)),
+        to_public=to_public,
+        publish=publish,
+        batch_size=settings.relay_batch_size,
+    )
+
+
+def run_relay(service: str, settings: RelayProcessSettings, build: Callable[[Publish], Relay]) -> None:
+    """The body of `python -m services.<service>.relay`: configure, connect to Kafka, relay until stopped."""
+    logs.configure(f"{service}-relay", settings.log_level)
+    kafka = KafkaSettings()
+    broker = make_broker(kafka, client_id=f"{service}-relay")
+    relay = build(KafkaPublisher(broker, kafka))
+    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
 
 
 async def serve(relay: Relay, broker: KafkaBroker, metrics_port: int | None = None, host: str = "127.0.0.1") -> None:
