@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from crm import dev
+from crm import dev, sales_import
 from shared.platform.auth import ROLES, AuthSettings, issue_token
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import ensure_topics
@@ -57,3 +57,4 @@ def topics_ensure() -> None:
 
 
 app.add_typer(dev.app, name="dev")
+app.add_typer(sales_import.app, name="import")
