@@ -21,6 +21,10 @@ import httpx
 
 from services.analytics.settings import AnalyticsSettings
 from services.customer.settings import CustomerSettings
+from services.marketing.settings import MarketingSettings
+from services.sales.settings import SalesSettings
+from services.social.settings import SocialSettings
+from services.support.settings import SupportSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,9 +51,27 @@ SERVICES = (
     Service("customer-relay", "services.customer.relay"),
     Service("customer-consumers", "services.customer.consumers"),
     # sales
+    Service("sales", "services.sales.main", "CRM_SALES_PORT", SalesSettings.model_fields["port"].default),
+    Service("sales-relay", "services.sales.relay"),
+    Service("sales-consumers", "services.sales.consumers"),
+    Service("sales-expiry", "services.sales.expiry"),
     # marketing
+    Service(
+        "marketing", "services.marketing.main", "CRM_MARKETING_PORT", MarketingSettings.model_fields["port"].default
+    ),
+    Service("marketing-relay", "services.marketing.relay"),
+    Service("marketing-consumers", "services.marketing.consumers"),
+    Service("marketing-sender", "services.marketing.sender"),
     # support
+    Service("support", "services.support.main", "CRM_SUPPORT_PORT", SupportSettings.model_fields["port"].default),
+    Service("support-relay", "services.support.relay"),
+    Service("support-consumers", "services.support.consumers"),
+    Service("support-scheduler", "services.support.scheduler"),
     # social
+    Service("social", "services.social.main", "CRM_SOCIAL_PORT", SocialSettings.model_fields["port"].default),
+    Service("social-relay", "services.social.relay"),
+    Service("social-consumers", "services.social.consumers"),
+    Service("social-scheduler", "services.social.scheduler"),
     # analytics
     Service("analytics-projector", "services.analytics.projector"),
     Service(

@@ -86,6 +86,8 @@ def platform(real_servers: Servers, store_backend: str, tmp_path: Path) -> Itera
             "CRM_ANALYTICS_DATABASE": database,
             **{f"CRM_{service.upper()}_DATABASE": f"{database}_{service}" for service in STORE_SERVICES},
             "CRM_JWT_SECRET": JWT_SECRET,
+            "CRM_SUPPORT_SURVEY_SECRET": "integration-survey-secret-0123456789abcdef",  # test-only HMAC key
+            "CRM_SOCIAL_CREDENTIALS_KEY": "aW50ZWdyYXRpb24tY3JlZGVudGlhbHMta2V5LTMyYiE=",  # test-only AES key
             "CRM_CUSTOMER_DEFAULT_PHONE_REGION": "CN",
             "CRM_ANALYTICS_RETRY_DELAY_SECONDS": "0.2",
             **_store_env(real_servers, store_backend, tmp_path, database),
