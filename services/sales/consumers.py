@@ -12,7 +12,6 @@ Every handler is idempotent: delivery is at least once.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from services.sales.application import SalesApplication
@@ -20,10 +19,9 @@ from services.sales.settings import SalesSettings
 from shared.events import EventEnvelope
 from shared.events import customer as c
 from shared.events import marketing as m
-from shared.platform import logs
-from shared.platform.consuming import EventConsumer, Handler, consumer_app
+from shared.platform.consuming import EventConsumer, Handler, run_consumers
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.kafka import KafkaSettings
 
 
 def handlers(sales: SalesApplication) -> dict[type[Any], Handler]:
@@ -66,11 +64,8 @@ def build_consumer(sales: SalesApplication, kafka: KafkaSettings) -> EventConsum
 def main() -> None:
     """Entry point: `python -m services.sales.consumers`."""
     settings = SalesSettings()
-    logs.configure("sales-consumers", settings.log_level)
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, client_id="sales-consumers")
     sales = SalesApplication(env=persistence_env(settings.store), settings=settings)
-    asyncio.run(consumer_app(broker, build_consumer(sales, kafka)).run())
+    run_consumers("sales", settings.log_level, lambda kafka: build_consumer(sales, kafka))
 
 
 if __name__ == "__main__":

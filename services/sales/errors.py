@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, status
 
 from services.sales.domain import (
     DuplicateLead,
@@ -16,6 +15,7 @@ from services.sales.domain import (
     SalesError,
     StaleVersion,
 )
+from shared.platform.errors import install_error_table
 
 STATUS: dict[type[SalesError], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
@@ -29,22 +29,11 @@ STATUS: dict[type[SalesError], int] = {
 }
 
 
-def status_of(error: SalesError) -> int:
-    """The HTTP status of a domain error (most specific class wins)."""
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return status.HTTP_400_BAD_REQUEST
-
-
-async def _handle(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, SalesError)
-    body: dict[str, object] = {"detail": str(error), "error": type(error).__name__}
-    if isinstance(error, DuplicateLead):
-        body["existing_id"] = str(error.existing)
-    return JSONResponse(body, status_code=status_of(error))
+def _existing(error: Exception) -> dict[str, object]:
+    """A duplicate lead's answer names the open lead it duplicates."""
+    return {"existing_id": str(error.existing)} if isinstance(error, DuplicateLead) else {}
 
 
 def install(app: FastAPI) -> None:
     """Map every `SalesError` raised by a route to its HTTP status."""
-    app.add_exception_handler(SalesError, _handle)
+    install_error_table(app, SalesError, STATUS, extra=_existing)

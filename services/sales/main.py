@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -14,8 +12,8 @@ from services.sales.store import Clock, utc_now
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import ReadinessCheck, instrument, serve
-from shared.platform.kafka import KafkaSettings, readiness
+from shared.platform.http import instrument, serve, service_checks
+from shared.platform.kafka import KafkaSettings
 
 
 def create_app(
@@ -33,13 +31,7 @@ def create_app(
     app.state.jwt_secret = auth.secret
     app.state.sales = sales
 
-    async def store_ready() -> None:
-        await asyncio.to_thread(sales.recorder.max_notification_id)
-
-    checks: dict[str, ReadinessCheck] = {"event_store": store_ready}
-    if kafka is not None:
-        checks["kafka"] = readiness(kafka)
-    instrument(app, "sales", checks)
+    instrument(app, "sales", service_checks(sales.recorder, kafka))
     errors.install(app)
     for router in (api.leads, api.opportunities, api.team, api.reports):
         app.include_router(router)

@@ -8,7 +8,6 @@ the customer; the team registry and the remembered customer emails stay private.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -23,11 +22,9 @@ from services.sales.settings import SalesSettings
 from services.sales.team import CustomerContacts, Rep
 from shared.events import PublicEvent
 from shared.events import sales as public
-from shared.platform import logs
 from shared.platform.eventstore import persistence_env
-from shared.platform.kafka import KafkaSettings, make_broker
-from shared.platform.outbox import Relay
-from shared.platform.relaying import KafkaPublisher, serve, tracking_recorder
+from shared.platform.outbox import Publish, Relay
+from shared.platform.relaying import relay_over, run_relay
 
 
 def _lead_captured(e: Any) -> PublicEvent:
@@ -302,28 +299,16 @@ def public_mapper(app: SalesApplication) -> Callable[[Any], PublicEvent | None]:
     return to_public
 
 
-def build_relay(settings: SalesSettings, publish: Any) -> Relay:
+def build_relay(settings: SalesSettings, publish: Publish) -> Relay:
     """A relay over the sales store configured by `settings`."""
-    env = persistence_env(settings.store)
-    app = SalesApplication(env=env, settings=settings)
-    return Relay(
-        service="sales",
-        app=app,
-        tracking=tracking_recorder("sales", env),
-        to_public=public_mapper(app),
-        publish=publish,
-        batch_size=settings.relay_batch_size,
-    )
+    app = SalesApplication(env=persistence_env(settings.store), settings=settings)
+    return relay_over("sales", app, public_mapper(app), settings, publish)
 
 
 def main() -> None:
     """Entry point of the relay process: `python -m services.sales.relay`."""
     settings = SalesSettings()
-    logs.configure("sales-relay", settings.log_level)
-    kafka = KafkaSettings()
-    broker = make_broker(kafka, client_id="sales-relay")
-    relay = build_relay(settings, KafkaPublisher(broker, kafka))
-    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+    run_relay("sales", settings, lambda publish: build_relay(settings, publish))
 
 
 if __name__ == "__main__":
