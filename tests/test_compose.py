@@ -34,7 +34,6 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 
-
 def service_settings() -> dict[str, type[BaseSettings]]:
     """Each service package's settings class (`services/<name>/settings.py`), by service name."""
     found: dict[str, type[BaseSettings]] = {}
