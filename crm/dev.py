@@ -87,9 +87,9 @@ def urls_command() -> None:
     """Print where the running services answer, with a token to try them."""
     found = urls()
     token = issue_token(AuthSettings().secret.get_secret_value(), "dev@example.com", ["admin"])
-    lines = [
-        f"Customer service API docs : {found.get('customer', '(not running)')}/docs",
-        f"Analytics API docs        : {found.get('analytics', '(not running)')}/docs",
+    apis = [s.name for s in SERVICES if s.port_var]
+    lines = [f"{name.capitalize() + ' API docs':26}: {found.get(name, '(not running)')}/docs" for name in apis]
+    lines += [
         f"Analytics customer 360    : {found.get('analytics', '(not running)')}/customers/<id>/360",
         f"AsyncAPI of the events    : {found.get('customer', '(not running)')}/asyncapi.json",
         "",
