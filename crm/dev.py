@@ -49,12 +49,16 @@ def up() -> None:
     """Start every service in the background (those already running are kept)."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     stack = Stack(environment(), log_dir=ROOT / ".local" / "logs", detach=True)
+    already = urls()
+    for service in SERVICES:  # every port first: services are told where the others answer
+        if service.port_var:
+            url = already.get(service.name)
+            stack.env[service.port_var] = url.rsplit(":", 1)[1] if url else str(free_port(service.default_port))
+    stack.env.setdefault("CRM_MARKETING_ANALYTICS_URL", f"http://127.0.0.1:{stack.env['CRM_ANALYTICS_PORT']}")
     for service in SERVICES:
         if _alive(service.name):
             typer.echo(f"{service.name:20} already running")
             continue
-        if service.port_var:
-            stack.env[service.port_var] = str(free_port(service.default_port))
         running = stack.start(service)
         _pid_file(service.name).write_text(f"{running.process.pid} {running.port or ''}\n")
         typer.echo(f"{service.name:20} started (pid {running.process.pid}, log {running.log.relative_to(ROOT)})")
