@@ -11,7 +11,7 @@ VENV := $(CURDIR)/.venv
 RUN := set -a && source $(LOCAL)/stack.env && source $(LOCAL)/dev.env && set +a &&
 export CRM_PYTHON := $(VENV)/bin/python
 
-.PHONY: help install dev-env infra topics run down test test-unit test-integration lint format schemas token bench status
+.PHONY: help install dev-env browser infra topics run down test test-unit test-integration lint format schemas token bench status
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -44,7 +44,10 @@ down: ## Stop the platform and the local servers (data is kept; deploy/local/dow
 	-[ -f $(LOCAL)/stack.env ] && $(RUN) $(VENV)/bin/crm dev down
 	deploy/local/down.sh
 
-test: infra ## Run the whole suite (unit, contract, integration on the real servers)
+browser: ## Debian's chromium and CJK fonts for the dashboard's browser test (apt, if missing)
+	deploy/local/browser.sh
+
+test: infra browser ## Run the whole suite (unit, contract, integration on the real servers, a real browser)
 	$(RUN) $(VENV)/bin/pytest
 
 test-unit: install ## Only the fast tests (no servers)
@@ -69,8 +72,10 @@ schemas: install ## Regenerate the committed JSON Schemas and AsyncAPI document 
 token: install dev-env ## Print a dev JWT (ROLES="sales_rep analyst" to choose)
 	@set -a && source $(LOCAL)/dev.env && set +a && $(VENV)/bin/crm token $(foreach r,$(or $(ROLES),admin),--role $(r))
 
-bench: infra ## Measure POST → visible in customer 360 (median over 100 customers)
+bench: infra ## Benchmarks, each against a baseline in the same run: POST → 360, projector vs raw aiokafka, campaign sends vs raw SMTP
 	$(RUN) $(VENV)/bin/python -m tests.bench.post_to_360
+	$(RUN) $(VENV)/bin/python -m tests.bench.projector_throughput --events 3000 --customers 600
+	$(RUN) $(VENV)/bin/python -m tests.bench.campaign_send --messages 300
 
 status: ## State of the local servers
 	-deploy/local/status.sh
