@@ -11,6 +11,7 @@ from typing import Any
 
 from services.analytics.streams import customer, marketing, sales, social, support
 from shared.events import EventEnvelope, PublicEvent
+from shared.events.customer import CustomerEvent
 
 Document = dict[str, Any]
 
@@ -30,6 +31,7 @@ def new_document(customer_id: str) -> Document:
         "interactions": [],
         "merged_into": None,
         "merged_from": [],
+        "absorbed": [],
         "erased": False,
         "first_event_at": None,
         "last_event_at": None,
@@ -70,3 +72,42 @@ def fold(doc: Document, envelope: EventEnvelope, event: PublicEvent) -> Document
     doc["event_count"] += 1
     doc["versions"][envelope.aggregateid] = envelope.aggregateversion
     return doc
+
+
+def follows_merge(event: PublicEvent) -> bool:
+    """True if `event`, about a merged customer, also belongs in the survivor's 360.
+
+    Events of the other streams (orders, tickets, touches, interactions) follow the
+    merge; the merged customer's own profile events (and its erasure) stay its own.
+    """
+    return not isinstance(event, CustomerEvent)
+
+
+def absorbed_ids(doc: Document) -> list[str]:
+    """Customers whose sections `doc` already holds (directly or through earlier merges)."""
+    found: list[str] = doc.get("absorbed", [])
+    return found
+
+
+def absorb(survivor: Document, merged: Document) -> Document:
+    """`survivor` with the merged customer's sections folded in, exactly once.
+
+    Counts and money add up, keyed entries (orders' deals, tickets, interactions) join by
+    id, and the aggregate versions seen are united so a redelivered event of the merged
+    customer is recognised as already applied in the survivor too.
+    """
+    if merged["_id"] == survivor["_id"] or merged["_id"] in absorbed_ids(survivor):
+        return survivor
+    for stream in STREAMS:
+        stream.absorb(survivor, merged)
+    for key, value in sorted(merged["versions"].items()):
+        survivor["versions"][key] = max(int(survivor["versions"].get(key, 0)), int(value))
+    for key, pick in (("first_event_at", min), ("last_event_at", max)):
+        values = [v for v in (survivor[key], merged[key]) if v is not None]
+        survivor[key] = pick(values) if values else None
+    survivor["event_count"] += merged["event_count"]
+    newly = [merged["_id"], *absorbed_ids(merged)]
+    survivor["absorbed"] = absorbed_ids(survivor) + [c for c in newly if c not in absorbed_ids(survivor)]
+    if survivor["erased"]:
+        erase_pii(survivor)
+    return survivor

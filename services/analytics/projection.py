@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from services.analytics import customer360
 from shared.events import EventEnvelope, PublicEvent
-from shared.events.customer import CustomerErasedV1
+from shared.events.customer import CustomerErasedV1, CustomerMergedV1
 
 CUSTOMER_360 = "customer_360"
 TIMELINE = "customer_timeline"
+BUSINESS_EVENTS = "business_events"
 DUPLICATE_KEY = 11000
 
 Item = tuple[EventEnvelope, PublicEvent]
@@ -30,6 +32,52 @@ class BatchResult:
     skipped: int = 0
     failed: list[tuple[int, Exception]] = field(default_factory=list)
     """(index in the batch, error) of events whose fold raised; nothing of them was written."""
+
+
+@dataclass
+class _Batch:
+    """What one batch will write: timeline and business entries, erasures, changed documents."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    business: list[dict[str, Any]] = field(default_factory=list)
+    erasures: list[str] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
+
+
+def _apply(
+    docs: dict[str, dict[str, Any]], doc: dict[str, Any], envelope: EventEnvelope, event: PublicEvent
+) -> dict[str, dict[str, Any]]:
+    """The documents one event changes (copies; `docs` is untouched, so a failing fold writes nothing)."""
+    changed = {doc["_id"]: customer360.fold(copy.deepcopy(doc), envelope, event)}
+    merged = changed[doc["_id"]]
+    if isinstance(event, CustomerMergedV1):
+        for target in _chain(docs, str(event.survivor_id), changed):
+            changed[target] = customer360.absorb(copy.deepcopy(changed.get(target) or _doc(docs, target)), merged)
+    elif customer360.follows_merge(event) and merged.get("merged_into"):
+        for target in _chain(docs, merged["merged_into"], changed):
+            survivor = _doc(docs, target)
+            if not customer360.is_applied(survivor, envelope):
+                changed[target] = customer360.fold(copy.deepcopy(survivor), envelope, event)
+    elif isinstance(event, CustomerErasedV1):
+        for absorbed in customer360.absorbed_ids(merged):  # the same person's duplicates: their PII goes too
+            duplicate = copy.deepcopy(changed.get(absorbed) or _doc(docs, absorbed))
+            customer360.erase_pii(duplicate)
+            changed[absorbed] = duplicate
+    return changed
+
+
+def _doc(docs: dict[str, dict[str, Any]], customer_id: str) -> dict[str, Any]:
+    return docs.get(customer_id) or customer360.new_document(customer_id)
+
+
+def _chain(docs: dict[str, dict[str, Any]], first: str, changed: dict[str, dict[str, Any]]) -> list[str]:
+    """`first` and the survivors it was itself merged into, in order (a cycle is cut where it closes)."""
+    chain: list[str] = []
+    current: str | None = first
+    while current and current not in chain and current not in changed:
+        chain.append(current)
+        current = _doc(docs, current).get("merged_into")
+    return chain
 
 
 def timeline_entry(envelope: EventEnvelope, *, erased: bool) -> dict[str, Any]:
@@ -47,69 +95,130 @@ def timeline_entry(envelope: EventEnvelope, *, erased: bool) -> dict[str, Any]:
     }
 
 
+def business_entry(envelope: EventEnvelope) -> dict[str, Any]:
+    """The `business_events` document of an event with no customer subject (a campaign, product, post…)."""
+    entry = timeline_entry(envelope, erased=False)
+    del entry["customer_id"]
+    return entry
+
+
 class Customer360Projection:
-    """Keeps one 360 document per customer and a timeline entry per event.
+    """Keeps one 360 document per customer, a timeline entry per customer event, and business events.
 
     Idempotent: an event whose aggregate version the document already holds is
     skipped, so redeliveries and replays change nothing. Writes go in bulk, timeline
     before documents, so a crash between the two is repaired by the redelivery.
+
+    Merges: on `CustomerMerged` the survivor absorbs the merged customer's sections
+    once (`customer360.absorb`); later events of the other streams about the merged
+    customer are folded into its own document and into every survivor down the
+    `merged_into` chain, each guarded by that document's own versions.
     """
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, bulk_chunk: int = 50) -> None:
         self.customers = db[CUSTOMER_360]
         self.timeline = db[TIMELINE]
+        self.business = db[BUSINESS_EVENTS]
+        self.bulk_chunk = bulk_chunk
 
     async def ensure_indexes(self) -> None:
         """Create the indexes reads rely on (idempotent)."""
         await self.timeline.create_index([("customer_id", ASCENDING), ("time", ASCENDING), ("_id", ASCENDING)])
+        await self.business.create_index([("type", ASCENDING), ("time", ASCENDING)])
 
     async def apply_batch(self, items: Sequence[Item]) -> BatchResult:
-        """Apply events in order: one read, one bulk insert of timeline entries, one write per document."""
+        """Apply events in order: reads up front, then bulk inserts and chunked bulk replaces."""
         if not items:
             return BatchResult()
-        docs = await self._load({envelope.subject for envelope, _ in items if envelope.subject})
-        result, entries, erasures, touched = BatchResult(), [], [], set()
+        docs = await self._load_with_survivors(items)
+        stored = set(docs)
+        result, batch = BatchResult(), _Batch()
         for index, (envelope, event) in enumerate(items):
-            if not envelope.subject:  # about a product, campaign or account: not part of a 360
-                result.skipped += 1
+            if not envelope.subject:
+                batch.business.append(business_entry(envelope))
+                result.applied.append(envelope)
                 continue
             doc = docs.setdefault(envelope.subject, customer360.new_document(envelope.subject))
             if customer360.is_applied(doc, envelope):
                 result.skipped += 1
                 continue
             try:
-                folded = customer360.fold(copy.deepcopy(doc), envelope, event)
+                changed = _apply(docs, doc, envelope, event)
             except Exception as exc:  # noqa: BLE001 - one bad event must not sink its batch
                 result.failed.append((index, exc))
                 continue
             is_erasure = isinstance(event, CustomerErasedV1)
-            entries.append(timeline_entry(envelope, erased=doc["erased"] or is_erasure))
-            erasures += [envelope.subject] if is_erasure else []
-            docs[envelope.subject] = folded
-            touched.add(envelope.subject)
+            batch.entries.append(timeline_entry(envelope, erased=doc["erased"] or is_erasure))
+            batch.erasures += [envelope.subject, *customer360.absorbed_ids(doc)] if is_erasure else []
+            docs.update(changed)
+            batch.touched.update(changed)
             result.applied.append(envelope)
-        await self._write(entries, erasures, [docs[c] for c in sorted(touched)])
+        touched = sorted(batch.touched)
+        new = [docs[c] for c in touched if c not in stored]
+        await self._write(batch, new, [docs[c] for c in touched if c in stored])
         return result
+
+    async def _load_with_survivors(self, items: Sequence[Item]) -> dict[str, dict[str, Any]]:
+        """The batch's customers, merge survivors down every `merged_into` chain, and duplicates of the erased."""
+        wanted = {envelope.subject for envelope, _ in items if envelope.subject}
+        wanted |= {str(event.survivor_id) for _, event in items if isinstance(event, CustomerMergedV1)}
+        erased = {envelope.subject for envelope, event in items if isinstance(event, CustomerErasedV1)}
+        docs: dict[str, dict[str, Any]] = {}
+        asked: set[str] = set()
+        while wanted:
+            docs |= await self._load(wanted)
+            asked |= wanted
+            wanted = {d["merged_into"] for d in docs.values() if d.get("merged_into")}
+            wanted |= {a for c in erased if c in docs for a in customer360.absorbed_ids(docs[c])}
+            wanted -= asked
+        return docs
 
     async def _load(self, customer_ids: set[str]) -> dict[str, dict[str, Any]]:
         cursor = self.customers.find({"_id": {"$in": sorted(customer_ids)}})
         return {doc["_id"]: doc async for doc in cursor}
 
-    async def _write(self, entries: list[dict[str, Any]], erasures: list[str], docs: list[dict[str, Any]]) -> None:
-        await self._insert_timeline(entries)
-        for customer_id in erasures:
+    async def _write(self, batch: _Batch, new: list[dict[str, Any]], stored: list[dict[str, Any]]) -> None:
+        await self._insert_timeline(batch.entries)
+        await self._insert_ignoring_duplicates(self.business, batch.business)
+        for customer_id in batch.erasures:
             await self.timeline.update_many({"customer_id": customer_id}, {"$set": {"data": {}, "erased": True}})
-        # One replace per document rather than bulk_write: FerretDB 1.x on SQLite hangs on
-        # large bulk updates, and executes them one by one anyway.
-        for doc in docs:
-            await self.customers.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        raced = await self._insert_new(new)
+        await self._replace(stored + raced)
+
+    async def _insert_new(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert documents first seen in this batch (far cheaper than upserts on FerretDB); returns those found there.
+
+        One already there was written by an earlier, interrupted attempt at this batch: it is replaced instead.
+        """
+        if not docs:
+            return []
+        try:
+            await self.customers.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            return [docs[error["index"]] for error in errors]
+        return []
+
+    async def _replace(self, docs: list[dict[str, Any]]) -> None:
+        """Replace stored documents in bulks of `bulk_chunk`: FerretDB 1.x on SQLite hangs on ~100+ updates per bulk."""
+        for start in range(0, len(docs), self.bulk_chunk):
+            chunk = docs[start : start + self.bulk_chunk]
+            await self.customers.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in chunk])
 
     async def _insert_timeline(self, entries: list[dict[str, Any]]) -> None:
+        await self._insert_ignoring_duplicates(self.timeline, entries)
+
+    @staticmethod
+    async def _insert_ignoring_duplicates(
+        collection: AsyncCollection[dict[str, Any]], entries: list[dict[str, Any]]
+    ) -> None:
         """Insert entries; one already there (a redelivery after a crash) is the same entry."""
         if not entries:
             return
         try:
-            await self.timeline.insert_many(entries, ordered=False)
+            await collection.insert_many(entries, ordered=False)
         except BulkWriteError as exc:
             if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
                 raise
@@ -119,8 +228,10 @@ class Customer360Projection:
         return await self.customers.find_one({"_id": customer_id})
 
     async def timeline_page(self, customer_id: str, *, limit: int, after: str | None) -> list[dict[str, Any]]:
-        """Timeline entries of `customer_id` in time order, after the cursor `after` (time|id)."""
-        query: dict[str, Any] = {"customer_id": customer_id}
+        """Timeline of `customer_id` and of customers merged into them, in time order, after `after` (time|id)."""
+        doc = await self.customers.find_one({"_id": customer_id}, {"absorbed": 1})
+        ids = [customer_id, *customer360.absorbed_ids(doc or {})]
+        query: dict[str, Any] = {"customer_id": customer_id if len(ids) == 1 else {"$in": ids}}
         if after:
             time, _, event_id = after.partition("|")
             query["$or"] = [{"time": {"$gt": time}}, {"time": time, "_id": {"$gt": event_id}}]

@@ -100,7 +100,7 @@ def subscribe(broker: KafkaBroker, projection: Any, settings: AnalyticsSettings,
 def build(settings: AnalyticsSettings, kafka: KafkaSettings) -> tuple[FastStream, AsyncMongoClient[dict[str, Any]]]:
     """The projector application and the Mongo client it writes through."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
-    projection = Customer360Projection(client[settings.database])
+    projection = Customer360Projection(client[settings.database], bulk_chunk=settings.bulk_chunk)
     broker = make_broker(kafka, client_id=f"{settings.group_id}-projector")
     subscribe(broker, projection, settings, kafka)
     app = FastStream(broker)

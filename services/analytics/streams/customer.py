@@ -73,6 +73,16 @@ def erase(doc: Document) -> None:
     doc.update(name=None, emails=[], phones=[], address=None, interactions=[], tags=[])
 
 
+def absorb(doc: Document, other: Document) -> None:
+    """Fold a merged customer's recorded interactions into the survivor's.
+
+    Contact points and tags arrive with the survivor's own `CustomerDuplicateAbsorbed`;
+    the profile (name, address, consent) stays the survivor's.
+    """
+    known = {i["interaction_id"] for i in doc["interactions"]}
+    doc["interactions"] += [i for i in other["interactions"] if i["interaction_id"] not in known]
+
+
 FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
     c.CustomerRegisteredV1: _registered,
     c.CustomerProfileUpdatedV1: _profile,

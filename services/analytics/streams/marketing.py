@@ -64,6 +64,22 @@ def erase(doc: Document) -> None:
     """Nothing personal lives in the marketing section (counts, campaign ids, channels): it is kept for analysis."""
 
 
+def absorb(doc: Document, other: Document) -> None:
+    """Fold a merged customer's campaign touches into the survivor's: counts add up, campaigns and channels join."""
+    if "marketing" not in other:
+        return
+    mine, theirs = section(doc), other["marketing"]
+    for touch in TOUCHES:
+        mine["counts"][touch] += theirs["counts"].get(touch, 0)
+        mine["campaigns"][touch] += [c for c in theirs["campaigns"].get(touch, []) if c not in mine["campaigns"][touch]]
+    mine["unsubscribed_channels"] += [
+        c for c in theirs["unsubscribed_channels"] if c not in mine["unsubscribed_channels"]
+    ]
+    when = theirs["last_touch_at"]
+    if when is not None:
+        mine["last_touch_at"] = max(mine["last_touch_at"] or when, when)
+
+
 FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
     m.MessageSentV1: _sent,
     m.MessageBouncedV1: _bounced,

@@ -122,6 +122,28 @@ def erase(doc: Document) -> None:
     """Forget the personal data this stream put into the document (none: sales events carry no PII here)."""
 
 
+def absorb(doc: Document, other: Document) -> None:
+    """Fold a merged customer's sales into the survivor's: orders and money add up, deals join."""
+    if "sales" not in other:
+        return
+    mine, theirs = _section(doc), other["sales"]
+    mine["order_count"] += theirs["order_count"]
+    for key in ("revenue", "refunds"):
+        for currency, amount in sorted(theirs[key].items()):
+            _add(mine[key], currency, Decimal(amount))
+    for when in (theirs["first_order_at"], theirs["last_order_at"]):
+        if when is not None:
+            mine["first_order_at"] = min(mine["first_order_at"] or when, when)
+            mine["last_order_at"] = max(mine["last_order_at"] or when, when)
+    for key in ("open_opportunities", "lost_opportunities"):
+        mine.setdefault(key, {})
+        for deal_id, deal in sorted(theirs.get(key, {}).items()):
+            mine[key].setdefault(deal_id, deal)
+    mine["won_opportunities"] += theirs.get("won_opportunities", 0)
+    if "converted_from" in theirs and "converted_from" not in mine:
+        mine["converted_from"] = theirs["converted_from"]
+
+
 FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
     s.LeadConvertedV1: _converted,
     s.OrderPlacedV1: _placed,

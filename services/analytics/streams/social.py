@@ -94,6 +94,17 @@ def erase(doc: Document) -> None:
     section["handles"] = []
 
 
+def absorb(doc: Document, other: Document) -> None:
+    """Fold a merged customer's social interactions into the survivor's (by id, so none counts twice)."""
+    if "social" not in other:
+        return
+    mine, theirs = _section(doc), other["social"]
+    for key in ("interactions", "escalations"):
+        for entry_id, entry in sorted(theirs[key].items()):
+            mine[key].setdefault(entry_id, entry)
+    _recount(mine)
+
+
 FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
     so.InteractionLinkedToCustomerV1: _linked,
     so.InteractionUnlinkedFromCustomerV1: _unlinked,

@@ -126,6 +126,36 @@ def _feedback(doc: Document, e: s.FeedbackRecordedV1) -> None:
     )
 
 
+def _combined(mine: Document, theirs: Document) -> Document:
+    """One ticket known to both customers (e.g. moved to the survivor): what the survivor knows wins, gaps filled."""
+    entry = theirs | {k: v for k, v in mine.items() if v is not None}
+    if mine.get("status") == "new" and theirs.get("status") not in (None, "new"):
+        entry["status"] = theirs["status"]
+    return entry
+
+
+def absorb(doc: Document, other: Document) -> None:
+    """Fold a merged customer's tickets, SLA counts, surveys and feedback into the survivor's."""
+    if "support" not in other:
+        return
+    mine, theirs = _section(doc), other["support"]
+    for ticket_id, ticket in sorted(theirs["tickets"].items()):
+        known = mine["tickets"].get(ticket_id)
+        mine["tickets"][ticket_id] = ticket if known is None else _combined(known, ticket)
+    for key in ("sla_breaches", "sla_warnings"):
+        mine[key] += theirs[key]
+    for key in ("csat_scores", "nps_answers", "feedback"):
+        mine[key] += theirs[key]
+    last = theirs["last_ticket"]
+    if last is not None and (mine["last_ticket"] is None or _key(mine["last_ticket"]) < _key(last)):
+        mine["last_ticket"] = last
+    _recount(doc)
+
+
+def _key(last: Document) -> tuple[str, str]:
+    return (last["opened_at"] or "", last["ticket_id"])
+
+
 FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
     s.TicketOpenedV1: _opened,
     s.TicketStatusChangedV1: _status,
