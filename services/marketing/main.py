@@ -8,6 +8,7 @@ from fastapi_offline import FastAPIOffline
 from services.marketing import errors, tracking
 from services.marketing.api import campaigns, segments
 from services.marketing.application import MarketingApplication
+from services.marketing.metrics_client import metrics_source
 from services.marketing.settings import MarketingSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
@@ -23,7 +24,7 @@ def create_app(
     marketing: MarketingApplication | None = None,
 ) -> FastAPI:
     """The marketing API over the store in `settings`; readiness also checks `kafka` when given."""
-    app_ = marketing or MarketingApplication(env=persistence_env(settings.store))
+    app_ = marketing or MarketingApplication(env=persistence_env(settings.store), metrics=metrics_source(settings))
     app = FastAPIOffline(
         title="CRM marketing service",
         version="1.0.0",

@@ -21,6 +21,7 @@ from services.marketing.application import MarketingApplication
 from services.marketing.compose import Composer
 from services.marketing.domain import Campaign
 from services.marketing.messages import message_id
+from services.marketing.metrics_client import metrics_source
 from services.marketing.settings import MarketingSettings
 from services.marketing.transports import (
     HttpSmsGateway,
@@ -183,7 +184,7 @@ class Sender:
 
 def build_sender(settings: MarketingSettings, app: MarketingApplication | None = None) -> Sender:
     """A sender over the store, SMTP server and SMS gateway in `settings`."""
-    app = app or MarketingApplication(env=persistence_env(settings.store))
+    app = app or MarketingApplication(env=persistence_env(settings.store), metrics=metrics_source(settings))
     transports: dict[str, Transport] = {
         "email": SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_timeout)
     }

@@ -42,6 +42,9 @@ class MarketingSettings(BaseSettings):
     max_attempts: int = Field(default=4, ge=1, le=10, description="Tries per message on temporary failures.")
     retry_base_seconds: float = Field(default=0.5, ge=0, description="First backoff; doubles per try.")
     poll_seconds: float = Field(default=0.5, gt=0, description="How often the sender looks for due campaigns.")
+    analytics_url: str | None = Field(
+        default=None, description="Base URL of the analytics API that answers metric segment conditions."
+    )
 
     def signer(self) -> TokenSigner:
         """The tracking-token signer; refuses to start without a proper secret."""

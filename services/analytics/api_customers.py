@@ -1,0 +1,173 @@
+"""The analyst customer list and the metric filter marketing's segments call.
+
+Both read `customer_metrics` only: it holds no personal data (ids, country, metrics), so
+analysts see it unmasked, and one collection means simple queries FerretDB runs well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.analytics.csvstream import csv_response
+from services.analytics.filters import BadCursor, CustomerQuery, MetricFilter, encode_cursor, field_value
+from services.analytics.metrics import METRICS
+from shared.platform.auth import Principal, require_roles
+
+router = APIRouter(tags=["customer metrics"])
+
+Analyst = Annotated[Principal, require_roles("analyst")]
+SegmentCaller = Annotated[Principal, require_roles("analyst", "integration", "marketer")]
+Db = AsyncDatabase[dict[str, Any]]
+
+COLUMNS = (
+    "id", "country", "lifecycle_stage", "value_tier", "rfm_score", "recency_days", "frequency", "monetary",
+    "order_count", "revenue", "currency", "first_purchase_at", "last_purchase_at", "clv", "p_alive",
+    "expected_purchases", "expected_order_value", "churn_risk", "metrics_as_of",
+)  # fmt: skip
+FLAT = {
+    "rfm_score": "rfm.score",
+    "recency_days": "rfm.recency_days",
+    "frequency": "rfm.frequency",
+    "monetary": "rfm.monetary",
+    "clv": "clv.clv",
+    "p_alive": "clv.p_alive",
+    "expected_purchases": "clv.expected_purchases",
+    "expected_order_value": "clv.expected_order_value",
+    "churn_risk": "churn.risk",
+    "id": "_id",
+}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or invalid bearer token."},
+    403: {"description": "The caller's roles may not read customer metrics."},
+    422: {"description": "A query parameter is unknown or invalid; the message names it."},
+}
+
+
+def get_db(request: Request) -> Db:
+    """The analytics database the app's projection was wired with."""
+    db: Db = request.app.state.projection.customers.database
+    return db
+
+
+DbDep = Annotated[Db, Depends(get_db)]
+
+
+def flat(doc: dict[str, Any]) -> dict[str, Any]:
+    """One list row: the metric fields, nested sections flattened to columns."""
+    return {column: field_value(doc, FLAT.get(column, column)) for column in COLUMNS}
+
+
+class CustomerPage(BaseModel):
+    """One page of customers; pass `next` as `cursor` for the following page."""
+
+    items: list[dict[str, Any]] = Field(
+        json_schema_extra={"example": [{"id": "5b3f0a4e-7a43-4d8e-9a1e-3f2b7c6d5e4f", "lifecycle_stage": "active"}]}
+    )
+    next: str | None
+
+
+def _invalid(name: str, message: str) -> HTTPException:
+    detail = [{"loc": ["query", name], "msg": message, "type": "value_error"}]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+async def _rows(db: Db, query: dict[str, Any], sort: list[tuple[str, int]]) -> AsyncIterator[dict[str, Any]]:
+    async for doc in db[METRICS].find(query).sort(sort).batch_size(1000):
+        yield flat(doc)
+
+
+@router.get(
+    "/customers",
+    summary="List customers by any metric: filter, sort, paginate, CSV",
+    response_model=CustomerPage,
+    responses=ERRORS | {200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every match (CSV)."}},
+)
+async def list_customers(
+    params: Annotated[CustomerQuery, Query()], user: Analyst, db: DbDep
+) -> CustomerPage | StreamingResponse:
+    """Customers matching every filter, sorted by a metric; `format=csv` streams all matches."""
+    try:
+        query = params.after_cursor(params.to_mongo())
+    except BadCursor as exc:
+        raise _invalid("cursor", str(exc)) from exc
+    if params.format == "csv":
+        return csv_response(COLUMNS, _rows(db, query, params.mongo_sort()), "customers.csv")
+    docs = [d async for d in db[METRICS].find(query).sort(params.mongo_sort()).limit(params.limit)]
+    cursor = encode_cursor(docs[-1], params) if len(docs) == params.limit else None
+    return CustomerPage(items=[flat(d) for d in docs], next=cursor)
+
+
+class SegmentQuery(BaseModel):
+    """One metric condition of a marketing segment, asked for a set of candidate customers."""
+
+    metric: Literal["lifecycle_stage", "value_tier", "rfm_segment", "churn_risk", "clv", "days_since_last_purchase"]
+    op: Literal["in", "not_in", "gte", "lte"]
+    values: list[str] = Field(default_factory=list, max_length=20, description="For in / not_in.")
+    threshold: float | None = Field(default=None, description="For gte / lte.")
+    candidates: list[UUID] = Field(max_length=100_000, description="The customers to test.")
+
+    model_config = {
+        "json_schema_extra": {
+            "example": {"metric": "value_tier", "op": "in", "values": ["high_value"], "candidates": []},
+        }
+    }
+
+
+class SegmentAnswer(BaseModel):
+    """The candidates for which the condition holds."""
+
+    matching: list[UUID]
+
+
+CONDITION_FIELDS = {"churn_risk": "churn.risk", "clv": "clv.clv"}
+CHUNK = 500
+"""Candidates per `$in` query: keeps each query small for FerretDB."""
+
+
+def condition_filter(q: SegmentQuery) -> dict[str, Any]:
+    """The MongoDB filter of one metric condition (validated against the metric's kind)."""
+    field = CONDITION_FIELDS.get(q.metric, q.metric)
+    if q.op in ("in", "not_in"):
+        if not q.values:
+            raise _invalid("values", f"op {q.op!r} needs values")
+        values: list[Any] = q.values
+        if q.metric in ("lifecycle_stage", "value_tier"):
+            MetricFilter.model_validate({q.metric: q.values})  # raises on an unknown stage or tier
+        elif q.metric != "rfm_segment":
+            raise _invalid("op", f"metric {q.metric!r} is numeric: use gte or lte")
+        return {field: {"$in": values}}  # not_in is answered as the complement of in
+    if q.threshold is None:
+        raise _invalid("threshold", f"op {q.op!r} needs a threshold")
+    if q.metric in ("lifecycle_stage", "value_tier", "rfm_segment"):
+        raise _invalid("op", f"metric {q.metric!r} is categorical: use in or not_in")
+    return {field: {"$gte" if q.op == "gte" else "$lte": q.threshold}}
+
+
+@router.post(
+    "/segments/customers",
+    summary="Which candidates meet one metric condition (marketing segments)",
+    tags=["segments"],
+    responses=ERRORS,
+)
+async def segment_customers(body: SegmentQuery, user: SegmentCaller, db: DbDep) -> SegmentAnswer:
+    """Marketing's metric conditions: lifecycle, tier, RFM cell, churn risk, CLV, days since last purchase."""
+    try:
+        condition = condition_filter(body)
+    except ValueError as exc:
+        raise _invalid(body.metric, str(exc)) from exc
+    ids = sorted({str(c) for c in body.candidates})
+    found: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        query = {"_id": {"$in": ids[start : start + CHUNK]}, "merged_into": None, **condition}
+        found |= {d["_id"] async for d in db[METRICS].find(query, {"_id": 1})}
+    # A customer analytics has no stage for (never purchased, not yet seen) is "not in" any list.
+    matching = set(ids) - found if body.op == "not_in" else found
+    return SegmentAnswer(matching=sorted(UUID(c) for c in matching))

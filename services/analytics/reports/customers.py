@@ -1,0 +1,138 @@
+"""Customer reports: revenue over time, headline KPIs, lifecycle/tier distribution, cohorts, churn rate."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from services.analytics.metrics import STAGES, TIERS
+from services.analytics.purchases import CANCELLED, IMPORTED, PAID, PLACED, REFUNDED
+from services.analytics.reports.periods import parse_time, period_index, period_key, period_label, period_start
+from services.analytics.reports.source import METRICS, Db, Report, Window, money, purchase_dates, ratio, timeline
+
+MONEY_AT = {IMPORTED: ("paid_at", "total"), PAID: ("paid_at", "amount"), REFUNDED: ("refunded_at", "amount")}
+COUNT_AT = {IMPORTED: "placed_at", PLACED: "placed_at", CANCELLED: "cancelled_at"}
+
+
+async def revenue(db: Db, w: Window) -> Report:
+    """Per period: orders placed and cancelled (any currency), money paid and refunded in the reporting currency.
+
+    Each fact lands in the period of its own business date: an order when placed, a
+    payment when paid, a refund when refunded.
+    """
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"revenue": Decimal(0), "refunds": Decimal(0)})
+    async for entry in timeline(db, [IMPORTED, PLACED, PAID, REFUNDED, CANCELLED]):
+        data, kind = entry.get("data") or {}, entry["type"]
+        if not data:
+            continue
+        if kind in COUNT_AT and w.holds(at := parse_time(data[COUNT_AT[kind]])):
+            counts[period_key(at, w.period)]["cancelled" if kind == CANCELLED else "orders"] += 1
+        if kind in MONEY_AT and data["currency"] == w.currency and w.holds(at := parse_time(data[MONEY_AT[kind][0]])):
+            sums[period_key(at, w.period)]["refunds" if kind == REFUNDED else "revenue"] += Decimal(
+                data[MONEY_AT[kind][1]]
+            )
+    rows = []
+    for p in sorted(set(counts) | set(sums)):
+        paid, back = sums[p]["revenue"], sums[p]["refunds"]
+        rows.append({"period": p, "orders": counts[p]["orders"], "cancelled": counts[p]["cancelled"],
+                     "revenue": money(paid), "refunds": money(back), "net_revenue": money(paid - back),
+                     "currency": w.currency})  # fmt: skip
+    return Report(["period", "orders", "cancelled", "revenue", "refunds", "net_revenue", "currency"], rows)
+
+
+async def lifecycle(db: Db, w: Window) -> Report:
+    """Customers by lifecycle stage × value tier (purchasers), with the stage and tier totals."""
+    matrix: Counter[tuple[str, str]] = Counter()
+    async for doc in db[METRICS].find({"merged_into": None, "lifecycle_stage": {"$ne": None}}, {"rfm": 0}):
+        matrix[(doc["lifecycle_stage"], doc["value_tier"])] += 1
+    rows = [{"lifecycle_stage": s, "value_tier": t, "customers": matrix[(s, t)]} for s in STAGES for t in TIERS]
+    stages = {s: sum(matrix[(s, t)] for t in TIERS) for s in STAGES}
+    tiers = {t: sum(matrix[(s, t)] for s in STAGES) for t in TIERS}
+    return Report(["lifecycle_stage", "value_tier", "customers"], rows, {"stages": stages, "tiers": tiers})
+
+
+async def cohorts(db: Db, w: Window) -> Report:
+    """Cohort = period of the first purchase; retention at offset k = share who bought in period cohort + k."""
+    active: dict[int, dict[int, int]] = defaultdict(Counter)
+    sizes: Counter[int] = Counter()
+    for dates in (await purchase_dates(db, w)).values():
+        cohort = period_index(dates[0], w.period)
+        if w.since is not None and period_start(cohort, w.period) < w.since.date():
+            continue
+        sizes[cohort] += 1
+        for index in {period_index(d, w.period) for d in dates}:
+            active[cohort][index - cohort] += 1
+    last = period_index((w.until - timedelta(microseconds=1)).date(), w.period)
+    rows = [
+        {"cohort": period_label(c, w.period), "size": sizes[c], "offset": k, "customers": active[c][k],
+         "retention": ratio(active[c][k], sizes[c])}
+        for c in sorted(sizes)
+        for k in range(last - c + 1)
+    ]  # fmt: skip
+    return Report(["cohort", "size", "offset", "customers", "retention"], rows)
+
+
+def _churned_at(dates: list[date], churned_days: int, until: date) -> list[date]:
+    """Each day this customer became churned (more than `churned_days` without a purchase), before `until`."""
+    gap = timedelta(days=churned_days + 1)
+    ends = [*dates[1:], until]
+    return [d + gap for d, nxt in zip(dates, ends, strict=True) if d + gap < nxt]
+
+
+def _alive(dates: list[date], day: date, churned_days: int) -> bool:
+    """A purchaser on `day`: bought before it, and the last purchase before it is recent enough."""
+    before = [d for d in dates if d < day]
+    return bool(before) and (day - before[-1]).days <= churned_days
+
+
+async def churn_rate(db: Db, w: Window) -> Report:
+    """Per period: customers alive at its start, those who churned in it, and the ratio (purchase-inactivity rule)."""
+    history, until = await purchase_dates(db, w), w.until.date()
+    starts: Counter[int] = Counter()
+    churned: Counter[int] = Counter()
+    first = min((d[0] for d in history.values()), default=until)
+    begin = period_index(max(first, w.since.date()) if w.since else first, w.period)
+    end = period_index(until - timedelta(days=1), w.period)
+    for dates in history.values():
+        for day in _churned_at(dates, w.churned_days, until):
+            churned[period_index(day, w.period)] += 1
+        for index in range(begin, end + 1):
+            starts[index] += _alive(dates, period_start(index, w.period), w.churned_days)
+    rows = [
+        {"period": period_label(i, w.period), "customers_at_start": starts[i], "churned": churned[i],
+         "churn_rate": ratio(churned[i], starts[i])}
+        for i in range(begin, end + 1)
+    ]  # fmt: skip
+    return Report(["period", "customers_at_start", "churned", "churn_rate"], rows, {"churned_days": w.churned_days})
+
+
+async def kpis(db: Db, w: Window) -> Report:
+    """Headline numbers from `customer_metrics`: customers, purchasers, revenue, AOV, repeat rate, stages, CLV."""
+    c: Counter[str] = Counter()
+    revenue_micros, clv_total, clv_n, risk_total, risk_n = 0, 0.0, 0, 0.0, 0
+    async for doc in db[METRICS].find({"merged_into": None}, {"rfm": 0}):
+        c["customers"] += 1
+        c["purchasers"] += doc.get("order_count", 0) > 0
+        c["repeat_purchasers"] += doc.get("order_count", 0) > 1
+        c["orders"] += doc.get("order_count", 0)
+        c[f"stage_{doc.get('lifecycle_stage')}"] += 1
+        revenue_micros += doc.get("revenue_micros", 0)
+        if isinstance(clv := (doc.get("clv") or {}).get("clv"), int | float):
+            clv_total, clv_n = clv_total + clv, clv_n + 1
+        if isinstance(risk := (doc.get("churn") or {}).get("risk"), int | float):
+            risk_total, risk_n = risk_total + risk, risk_n + 1
+    total = Decimal(revenue_micros).scaleb(-6)
+    summary = {
+        "customers": c["customers"], "purchasers": c["purchasers"], "orders": c["orders"],
+        "revenue": money(total), "currency": w.currency,
+        "average_order_value": money(total / c["orders"]) if c["orders"] else None,
+        "repeat_purchase_rate": ratio(c["repeat_purchasers"], c["purchasers"]),
+        "active_customers": sum(c[f"stage_{s}"] for s in ("new", "active", "returning")),
+        "dormant_customers": c["stage_dormant"], "churned_customers": c["stage_churned"],
+        "churned_share": ratio(c["stage_churned"], c["purchasers"]),
+        "average_clv": round(clv_total / clv_n, 2) if clv_n else None,
+        "average_churn_risk": round(risk_total / risk_n, 4) if risk_n else None,
+    }  # fmt: skip
+    return Report(["kpi", "value"], [{"kpi": k, "value": v} for k, v in summary.items()], summary)

@@ -1,0 +1,106 @@
+"""What reports read: streamed timeline and business events, merges, and the report shape they return."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from statistics import median
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.analytics.purchases import CANCELLED, IMPORTED, PLACED, merges, resolve
+from services.analytics.reports.periods import Period, parse_time
+
+Db = AsyncDatabase[dict[str, Any]]
+TIMELINE = "customer_timeline"
+BUSINESS = "business_events"
+METRICS = "customer_metrics"
+
+
+class ReportParams(BaseModel):
+    """Query parameters every report accepts; unknown ones are a 422 naming them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: Period = Field(default="month", description="Grouping of time series.")
+    since: AwareDatetime | None = Field(default=None, description="Only events on or after this time.")
+    until: AwareDatetime | None = Field(default=None, description="Only events before this time (default: now).")
+    format: str = Field(default="json", pattern="^(json|csv)$", description="csv streams the rows.")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The resolved time window and rules of one report run (explicit `until`: reproducible)."""
+
+    period: Period
+    since: datetime | None
+    until: datetime
+    currency: str
+    churned_days: int = 365
+    conversion_days: int = 30
+
+    def holds(self, moment: datetime) -> bool:
+        """Whether `moment` falls in the window."""
+        return (self.since is None or moment >= self.since) and moment < self.until
+
+
+@dataclass
+class Report:
+    """A report: named columns, one dict per row, and a summary of headline numbers."""
+
+    columns: Sequence[str]
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+async def timeline(db: Db, types: Sequence[str]) -> AsyncIterator[dict[str, Any]]:
+    """Timeline entries of these event types, streamed; erased entries have empty `data`."""
+    async for entry in db[TIMELINE].find({"type": {"$in": list(types)}}).batch_size(1000):
+        yield entry
+
+
+async def business(db: Db, types: Sequence[str]) -> AsyncIterator[dict[str, Any]]:
+    """Business events (not about a customer) of these types, streamed."""
+    async for entry in db[BUSINESS].find({"type": {"$in": list(types)}}).batch_size(1000):
+        yield entry
+
+
+async def purchase_dates(db: Db, window: Window) -> dict[str, list[date]]:
+    """Survivor customer → sorted UTC dates of their uncancelled purchases before `until`."""
+    merged, cancelled = await merges(db), set()
+    async for entry in timeline(db, [CANCELLED]):
+        if entry.get("data") and parse_time(entry["data"]["cancelled_at"]) < window.until:
+            cancelled.add(entry["data"]["order_id"])
+    seen: dict[str, tuple[str, date]] = {}
+    async for entry in timeline(db, [IMPORTED, PLACED]):
+        data = entry.get("data") or {}
+        if data and data["order_id"] not in cancelled and parse_time(data["placed_at"]) < window.until:
+            customer = resolve(merged, entry["customer_id"])
+            seen[data["order_id"]] = (customer, parse_time(data["placed_at"]).date())
+    dates: dict[str, list[date]] = {}
+    for customer, day in seen.values():
+        dates.setdefault(customer, []).append(day)
+    return {c: sorted(d) for c, d in dates.items()}
+
+
+def ratio(numerator: float | Decimal, denominator: float | Decimal, places: int = 4) -> float | None:
+    """numerator / denominator rounded, or None when the denominator is zero (undefined, not 0)."""
+    if not denominator:
+        return None
+    return round(float(numerator) / float(denominator), places)
+
+
+def money(amount: Decimal) -> str:
+    """A money amount as an exact decimal string with two places (banker's rounding)."""
+    return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+
+
+def mean_median(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """(mean, median) rounded to 2 places, None for no values."""
+    if not values:
+        return None, None
+    return round(sum(values) / len(values), 2), round(median(values), 2)

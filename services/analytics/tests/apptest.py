@@ -1,0 +1,32 @@
+"""A test app with the metrics and report routers over an in-memory database."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from services.analytics import api_customers, api_reports
+from services.analytics.settings import MetricsSettings
+from services.analytics.tests.memorydb import Database
+from shared.platform.auth import issue_token
+
+SECRET = "s" * 40
+
+
+def client(db: Database, rules: MetricsSettings | None = None) -> TestClient:
+    """A client of an app serving `/customers`, `/segments/customers` and `/reports/*` from `db`."""
+    app = FastAPI()
+    app.state.jwt_secret = SecretStr(SECRET)
+    app.state.projection = SimpleNamespace(customers=db["customer_360"])
+    app.state.metrics_settings = rules or MetricsSettings()
+    app.include_router(api_customers.router)
+    app.include_router(api_reports.router)
+    return TestClient(app)
+
+
+def auth(*roles: str) -> dict[str, str]:
+    """Bearer header of a user with these roles."""
+    return {"Authorization": f"Bearer {issue_token(SECRET, 'ana@example.com', list(roles))}"}

@@ -1,0 +1,141 @@
+"""An in-memory stand-in for the PyMongo async reads and upserts the metrics and reports make.
+
+It implements the query operators those modules use ($in, $nin, $ne, $gt, $gte, $lt,
+$lte, $exists, $or, $and, dotted paths, `None` matching missing) with MongoDB's
+semantics, so unit tests run without a server; the integration tests run the same code
+against FerretDB.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo import UpdateOne
+
+Doc = dict[str, Any]
+MISSING = object()
+
+
+def get(doc: Doc, path: str) -> Any:
+    """The value at a dotted path, MISSING if absent."""
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+def _compare(value: Any, op: str, want: Any) -> bool:
+    if op == "$exists":
+        return (value is not MISSING) is bool(want)
+    if op == "$in":
+        return any(_equal(value, w) for w in want)
+    if op == "$nin":
+        return not any(_equal(value, w) for w in want)
+    if op == "$ne":
+        return not _equal(value, want)
+    numbers = isinstance(value, int | float) and isinstance(want, int | float)
+    if not numbers and (value is MISSING or value is None or want is None or type(value) is not type(want)):
+        return False
+    result: bool = {"$gt": value > want, "$gte": value >= want, "$lt": value < want, "$lte": value <= want}[op]
+    return result
+
+
+def _equal(value: Any, want: Any) -> bool:
+    return value in (None, MISSING) if want is None else value == want
+
+
+def matches(doc: Doc, query: Doc) -> bool:
+    """Whether `doc` matches the query."""
+    for key, want in query.items():
+        if key == "$and":
+            ok = all(matches(doc, q) for q in want)
+        elif key == "$or":
+            ok = any(matches(doc, q) for q in want)
+        elif isinstance(want, dict) and want and all(k.startswith("$") for k in want):
+            ok = all(_compare(get(doc, key), op, w) for op, w in want.items())
+        else:
+            ok = _equal(get(doc, key), want)
+        if not ok:
+            return False
+    return True
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, 0) if value in (None, MISSING) else (1, value)
+
+
+class Cursor:
+    """A `find` result: sort, limit, batch_size, async iteration."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.docs = docs
+
+    def sort(self, spec: list[tuple[str, int]]) -> Cursor:
+        for field, direction in reversed(spec):
+            self.docs.sort(key=lambda d: _sort_key(get(d, field)), reverse=direction < 0)
+        return self
+
+    def limit(self, n: int) -> Cursor:
+        self.docs = self.docs[:n]
+        return self
+
+    def batch_size(self, n: int) -> Cursor:
+        return self
+
+    async def __aiter__(self) -> AsyncIterator[Doc]:
+        for doc in self.docs:
+            yield doc
+
+
+def _set(doc: Doc, path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        doc = doc.setdefault(part, {})
+    doc[last] = value
+
+
+class Collection:
+    """One collection: documents by `_id`."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.docs: dict[Any, Doc] = {}
+
+    def find(self, query: Doc | None = None, projection: Doc | None = None) -> Cursor:
+        return Cursor([copy.deepcopy(d) for d in self.docs.values() if matches(d, query or {})])
+
+    async def find_one(self, query: Doc) -> Doc | None:
+        found = self.find(query).docs
+        return found[0] if found else None
+
+    async def insert_many(self, docs: list[Doc], ordered: bool = True) -> None:
+        for doc in docs:
+            self.docs[doc["_id"]] = copy.deepcopy(doc)
+
+    async def update_one(self, query: Doc, update: Doc, upsert: bool = False) -> None:
+        target = next((d for d in self.docs.values() if matches(d, query)), None)
+        if target is None and upsert:
+            target = self.docs.setdefault(query["_id"], {"_id": query["_id"]})
+        for path, value in (update.get("$set") or {}).items():
+            if target is not None:
+                _set(target, path, copy.deepcopy(value))
+
+    async def bulk_write(self, requests: list[UpdateOne], ordered: bool = True) -> None:
+        for request in requests:
+            query: Doc = dict(request._filter)
+            update: Doc = dict(request._doc)  # type: ignore[arg-type]
+            await self.update_one(query, update, upsert=bool(request._upsert))
+
+
+class Database:
+    """Collections created on first use."""
+
+    def __init__(self) -> None:
+        self.collections: dict[str, Collection] = {}
+
+    def __getitem__(self, name: str) -> Collection:
+        return self.collections.setdefault(name, Collection(self))
