@@ -74,6 +74,7 @@ SERVICES = (
     Service("social-scheduler", "services.social.scheduler"),
     # analytics
     Service("analytics-projector", "services.analytics.projector"),
+    Service("analytics-jobs", "services.analytics.jobs"),
     Service(
         "analytics", "services.analytics.main", "CRM_ANALYTICS_PORT", AnalyticsSettings.model_fields["port"].default
     ),

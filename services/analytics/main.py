@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from pymongo import AsyncMongoClient
 
+from services.analytics import api_customers, api_reports, dashboard
 from services.analytics.api import router
+from services.analytics.api_models import models_router
 from services.analytics.projection import Customer360Projection
 from services.analytics.settings import AnalyticsSettings
 from shared.platform import logs
@@ -42,6 +44,11 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
 
     instrument(app, "analytics", {"mongodb": mongo_ready, "kafka": readiness(kafka)})
     app.include_router(router)
+    app.state.metrics_settings = settings.metrics
+    app.include_router(api_customers.router)
+    app.include_router(api_reports.router)
+    app.include_router(models_router(settings))
+    app.include_router(dashboard.router)
     return app
 
 
