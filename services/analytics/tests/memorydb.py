@@ -1,4 +1,4 @@
-"""An in-memory stand-in for the PyMongo async reads and upserts the metrics and reports make.
+"""An in-memory stand-in for the PyMongo async calls analytics makes (projection, metrics, reports, models).
 
 It implements the query operators those modules use ($in, $nin, $ne, $gt, $gte, $lt,
 $lte, $exists, $or, $and, dotted paths, `None` matching missing) with MongoDB's
@@ -12,7 +12,8 @@ import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ReplaceOne, UpdateOne
+from pymongo.errors import BulkWriteError
 
 Doc = dict[str, Any]
 MISSING = object()
@@ -99,40 +100,77 @@ def _set(doc: Doc, path: str, value: Any) -> None:
 
 
 class Collection:
-    """One collection: documents by `_id`."""
+    """One collection: documents by `_id`; `bulk_sizes` records each bulk write so tests see the write pattern."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self.docs: dict[Any, Doc] = {}
+        self.bulk_sizes: list[int] = []
+
+    async def create_index(self, keys: Any, **options: Any) -> None:
+        """Indexes change no result here."""
 
     def find(self, query: Doc | None = None, projection: Doc | None = None) -> Cursor:
         return Cursor([copy.deepcopy(d) for d in self.docs.values() if matches(d, query or {})])
 
-    async def find_one(self, query: Doc) -> Doc | None:
-        found = self.find(query).docs
+    async def find_one(
+        self, query: Doc, projection: Doc | None = None, sort: list[tuple[str, int]] | None = None
+    ) -> Doc | None:
+        cursor = self.find(query)
+        found = cursor.sort(sort).docs if sort else cursor.docs
         return found[0] if found else None
 
     async def insert_many(self, docs: list[Doc], ordered: bool = True) -> None:
-        for doc in docs:
-            self.docs[doc["_id"]] = copy.deepcopy(doc)
+        """Insert; an `_id` already there is a duplicate-key error (code 11000), as in MongoDB."""
+        errors = []
+        for index, doc in enumerate(docs):
+            if doc["_id"] in self.docs:
+                errors.append({"index": index, "code": 11000})
+            else:
+                self.docs[doc["_id"]] = copy.deepcopy(doc)
+        if errors:
+            raise BulkWriteError({"writeErrors": errors})
+
+    async def replace_one(self, query: Doc, doc: Doc, upsert: bool = False) -> None:
+        if query["_id"] in self.docs or upsert:
+            self.docs[query["_id"]] = copy.deepcopy(doc)
 
     async def update_one(self, query: Doc, update: Doc, upsert: bool = False) -> None:
         target = next((d for d in self.docs.values() if matches(d, query)), None)
         if target is None and upsert:
             target = self.docs.setdefault(query["_id"], {"_id": query["_id"]})
-        for path, value in (update.get("$set") or {}).items():
-            if target is not None:
-                _set(target, path, copy.deepcopy(value))
+        if target is not None:
+            _apply(target, update)
 
-    async def bulk_write(self, requests: list[UpdateOne], ordered: bool = True) -> None:
+    async def update_many(self, query: Doc, update: Doc) -> None:
+        for doc in self.docs.values():
+            if matches(doc, query):
+                _apply(doc, update)
+
+    async def bulk_write(self, requests: list[UpdateOne | ReplaceOne[Doc]], ordered: bool = True) -> None:
+        self.bulk_sizes.append(len(requests))
         for request in requests:
             query: Doc = dict(request._filter)
-            update: Doc = dict(request._doc)  # type: ignore[arg-type]
-            await self.update_one(query, update, upsert=bool(request._upsert))
+            if isinstance(request, ReplaceOne):
+                await self.replace_one(query, dict(request._doc), upsert=bool(request._upsert))
+            else:
+                await self.update_one(query, dict(request._doc), upsert=bool(request._upsert))  # type: ignore[arg-type]
+
+
+def _apply(doc: Doc, update: Doc) -> None:
+    for path, value in (update.get("$set") or {}).items():
+        _set(doc, path, copy.deepcopy(value))
+    for path in update.get("$unset") or {}:
+        *parents, last = path.split(".")
+        target: Any = doc
+        for part in parents:
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        if isinstance(target, dict):
+            target.pop(last, None)
 
 
 class Database:
-    """Collections created on first use."""
+    """Collections created on first use, like MongoDB's."""
 
     def __init__(self) -> None:
         self.collections: dict[str, Collection] = {}

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from services.analytics.api_models import get_db
 from services.analytics.main import create_app
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.tests.modelsdb import Database
+from services.analytics.tests.memorydb import Database
 from services.analytics.tests.test_models_jobs import small, store
 from shared.platform.auth import AuthSettings, issue_token
 from shared.platform.kafka import KafkaSettings

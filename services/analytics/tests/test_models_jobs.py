@@ -14,7 +14,7 @@ from services.analytics import jobs
 from services.analytics.features import History
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from services.analytics.tests.cdnow_sample import CALIBRATION_END, HOLDOUT_END, cdnow_histories
-from services.analytics.tests.modelsdb import Database
+from services.analytics.tests.memorydb import Database
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CDNOW = ModelSettings(calibration_end=CALIBRATION_END, churn_holdout_days=(HOLDOUT_END - CALIBRATION_END).days)

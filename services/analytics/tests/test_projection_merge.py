@@ -11,7 +11,7 @@ import pytest
 from services.analytics import customer360
 from services.analytics.projection import BUSINESS_EVENTS, CUSTOMER_360, TIMELINE, Customer360Projection, Item
 from services.analytics.tests.builders import Stream, order
-from services.analytics.tests.fakemongo import FakeDatabase
+from services.analytics.tests.memorydb import Database
 
 SURVIVOR, MERGED, THIRD = (str(uuid4()) for _ in range(3))
 
@@ -41,15 +41,15 @@ def history() -> tuple[list[Item], list[Item], list[Item]]:
     return before, merge, after
 
 
-async def run(batches: list[list[Item]], **options: Any) -> FakeDatabase:
-    db = FakeDatabase()
+async def run(batches: list[list[Item]], **options: Any) -> Database:
+    db = Database()
     projection = Customer360Projection(db, **options)  # type: ignore[arg-type]
     for batch in batches:
         await projection.apply_batch(batch)
     return db
 
 
-def dump(db: FakeDatabase) -> str:
+def dump(db: Database) -> str:
     return json.dumps({name: db[name].docs for name in (CUSTOMER_360, TIMELINE, BUSINESS_EVENTS)}, sort_keys=True)
 
 
@@ -146,7 +146,7 @@ async def test_a_fold_that_fails_writes_nothing_for_that_event(monkeypatch: pyte
         raise KeyError("a bug in a fold")
 
     monkeypatch.setitem(customer360.FOLDS, model, broken)
-    db = FakeDatabase()
+    db = Database()
     projection = Customer360Projection(db)  # type: ignore[arg-type]
     await projection.apply_batch(before)
     result = await projection.apply_batch(merge)
