@@ -10,8 +10,12 @@ from typing import Annotated
 import typer
 
 from crm.devstack import ROOT, SERVICES, Stack, environment, free_port
+from crm.sales_import import import_cdnow
 from crm.seed import seed
 from shared.platform.auth import AuthSettings, issue_token
+
+CDNOW_SAMPLE = ROOT / "data" / "cdnow" / "CDNOW_sample.txt"
+"""Order history `crm dev seed` imports, so the analytics views have purchases to show."""
 
 app = typer.Typer(help="Run the platform's services locally (after deploy/local/up.sh).", no_args_is_help=True)
 
@@ -78,12 +82,19 @@ def down() -> None:
 @app.command("seed")
 def seed_command(
     count: Annotated[int, typer.Option(help="How many demo customers (at least the 8 named ones).")] = 40,
+    orders: Annotated[
+        bool, typer.Option(help="Also import the CDNOW sample's 6,919 orders through the sales API.")
+    ] = True,
 ) -> None:
-    """Load demo customers through the customer API (idempotent)."""
+    """Load demo customers through the customer API, and order history through sales (idempotent)."""
     found = urls()
     if "customer" not in found:
         raise typer.BadParameter("the customer service is not running: run `crm dev up` first")
     seed(found["customer"], count)
+    if orders:
+        if "sales" not in found:
+            raise typer.BadParameter("the sales service is not running: run `crm dev up` first")
+        import_cdnow(CDNOW_SAMPLE, url=found["sales"])
 
 
 @app.command("urls")
