@@ -279,10 +279,10 @@ async def run_schedule(
             continue
         try:
             results.append(await refit(db, settings, clock()))
-        except (NotEnoughData, PyMongoError) as exc:  # try again next interval; the process stays up
+        except (NotEnoughData, PyMongoError) as exc:  # try again soon (orders may be arriving); stay up
             log.warning("refit skipped: %s", exc)
             results.append(None)
-            await sleep(settings.models.refit_interval_seconds)
+            await sleep(min(settings.models.retry_seconds, settings.models.refit_interval_seconds))
     return results
 
 

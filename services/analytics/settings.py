@@ -51,6 +51,8 @@ class ModelSettings(BaseModel):
     """Churn label: no purchase in this many days after the training cut."""
     refit_interval_seconds: float = Field(default=86_400, gt=0)
     """How often `analytics-jobs` recomputes metrics, CLV and churn."""
+    retry_seconds: float = Field(default=300, gt=0)
+    """After a skipped refit (too few purchases yet, store down), try again this soon (capped by the interval)."""
 
 
 class AnalyticsSettings(BaseSettings):
