@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from crm import dev, sales_import
+from crm import dev, dlq, sales_import, status
 from shared.platform.auth import ROLES, AuthSettings, issue_token
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import ensure_topics
@@ -56,5 +56,7 @@ def topics_ensure() -> None:
     typer.echo(f"{len(created)} created; all topics present")
 
 
+app.command("status")(status.status)
+app.add_typer(dlq.app, name="dlq")
 app.add_typer(dev.app, name="dev")
 app.add_typer(sales_import.app, name="import")
