@@ -18,6 +18,7 @@ from shared.events import EventEnvelope
 from shared.platform import logs
 from shared.platform.eventstore import EventStoreSettings, persistence_env
 from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.leadership import Leadership, leadership_for
 from shared.platform.outbox import Publish, Relay, ToPublic, topic_of
 
 log = logging.getLogger("crm.relay")
@@ -98,19 +99,71 @@ def run_relay(service: str, settings: RelayProcessSettings, build: Callable[[Pub
     logs.configure(f"{service}-relay", settings.log_level)
     kafka = KafkaSettings()
     broker = make_broker(kafka, client_id=f"{service}-relay")
-    relay = build(KafkaPublisher(broker, kafka))
-    asyncio.run(serve(relay, broker, settings.relay_metrics_port, host=settings.metrics_host))
+    leadership = leadership_for(f"relay:{service}", settings.store)
+    publisher = KafkaPublisher(broker, kafka)
+    relay = build(publisher if leadership is None else guarded(publisher, leadership))
+    metrics_port, host = settings.relay_metrics_port, settings.metrics_host
+    if not asyncio.run(serve(relay, broker, metrics_port, host=host, leadership=leadership)):
+        raise SystemExit(f"{service}-relay lost its leadership lock; exiting so a fresh process can stand by")
 
 
-async def serve(relay: Relay, broker: KafkaBroker, metrics_port: int | None = None, host: str = "127.0.0.1") -> None:
-    """Run `relay` until SIGTERM/SIGINT, publishing through `broker`."""
+def guarded(publish: Publish, leadership: Leadership) -> Publish:
+    """`publish`, refusing to send once the leadership lock is no longer ours (checked before each batch)."""
+
+    async def send(envelopes: Sequence[EventEnvelope]) -> None:
+        await leadership.check()
+        await publish(envelopes)
+
+    return send
+
+
+async def serve(
+    relay: Relay,
+    broker: KafkaBroker,
+    metrics_port: int | None = None,
+    host: str = "127.0.0.1",
+    leadership: Leadership | None = None,
+) -> bool:
+    """Run `relay` until SIGTERM/SIGINT, publishing through `broker`; False if leadership was lost.
+
+    With `leadership` (PostgreSQL stores) the process stands by until it holds the lock,
+    reads its position only then (the previous leader's progress), and stops relaying the
+    moment the lock is gone; restarting is left to the supervisor, so a fresh process
+    never trusts a cached position.
+    """
     stop = asyncio.Event()
     _stop_on_signals(stop)
     if metrics_port:
         start_http_server(metrics_port, addr=host)
-    if await _start(broker, stop):
-        log.info("relay %s publishing from position %s", relay.name, await asyncio.to_thread(relay.position))
-        try:
-            await relay.run(stop)
-        finally:
-            await broker.stop()
+    if leadership is not None and not await leadership.acquire(stop):
+        return True
+    lost = asyncio.Event()
+    halt = asyncio.Event()
+    watcher = asyncio.create_task(_watch(leadership, halt, lost, stop))
+    try:
+        if await _start(broker, halt):
+            log.info("relay %s publishing from position %s", relay.name, await asyncio.to_thread(relay.position))
+            try:
+                await relay.run(halt)
+            finally:
+                await broker.stop()
+    finally:
+        halt.set()
+        await watcher
+        if leadership is not None:
+            await asyncio.to_thread(leadership.release)
+    return not lost.is_set()
+
+
+async def _watch(leadership: Leadership | None, halt: asyncio.Event, lost: asyncio.Event, stop: asyncio.Event) -> None:
+    """Set `halt` (ending the relay) on a signal (`stop`) or when the leadership is lost."""
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
+    if leadership is not None:
+        tasks.append(asyncio.create_task(leadership.watch(halt, lost)))
+    tasks.append(asyncio.create_task(lost.wait()))
+    tasks.append(asyncio.create_task(halt.wait()))
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    halt.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
