@@ -11,7 +11,7 @@ VENV := $(CURDIR)/.venv
 RUN := set -a && source $(LOCAL)/stack.env && source $(LOCAL)/dev.env && set +a &&
 export CRM_PYTHON := $(VENV)/bin/python
 
-.PHONY: help install dev-env browser infra topics run down test test-unit test-integration lint format schemas token bench status
+.PHONY: help install dev-env browser helm infra topics run down test test-unit test-integration lint format schemas token bench status
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -47,7 +47,10 @@ down: ## Stop the platform and the local servers (data is kept; deploy/local/dow
 browser: ## Debian's chromium and CJK fonts for the dashboard's browser test (apt, if missing)
 	deploy/local/browser.sh
 
-test: infra browser ## Run the whole suite (unit, contract, integration on the real servers, a real browser)
+helm: ## The pinned Helm CLI in .local/tools/bin (built from the Go module proxy), for the chart tests
+	deploy/local/helm.sh
+
+test: infra browser helm ## Run the whole suite (unit, contract, integration on the real servers, a real browser)
 	$(RUN) $(VENV)/bin/pytest
 
 test-unit: install ## Only the fast tests (no servers)
