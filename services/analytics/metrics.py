@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-import phonenumbers
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from services.analytics.purchases import Order, load_orders
 from services.analytics.settings import AnalyticsSettings, MetricsSettings
+from shared.platform.contact import country_of
 
 METRICS = "customer_metrics"
 DUPLICATE = 11000
@@ -184,18 +184,6 @@ def empty_metrics() -> dict[str, Any]:
         "revenue": "0",
         "revenue_micros": 0,
     }
-
-
-def country_of(phones: Sequence[str]) -> str | None:
-    """ISO 3166 region of the first parsable E.164 phone: the country signal a customer carries."""
-    for phone in phones:
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
-        except phonenumbers.NumberParseException:
-            continue
-        if region and region != "ZZ":
-            return str(region)
-    return None
 
 
 async def _profiles(db: AsyncDatabase[dict[str, Any]]) -> dict[str, dict[str, Any]]:

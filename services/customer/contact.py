@@ -12,8 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from shared.platform import contact
 
 CONTACT_KINDS = ("email", "phone")
 MAX_NAME_LENGTH = 200
@@ -34,24 +33,19 @@ class InvalidContactPoint(InvalidInput):
 
 
 def normalise_email(raw: str) -> str:
-    """The canonical form of an email: domain lower-cased (IDNA), Unicode local part kept."""
+    """The canonical form of an email (the platform's rule, `shared.platform.contact`)."""
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise InvalidContactPoint(f"invalid email address {raw!r}: {exc}") from None
+        return contact.normalise_email(raw)
+    except contact.InvalidContactValue as exc:
+        raise InvalidContactPoint(str(exc)) from None
 
 
 def normalise_phone(raw: str, default_region: str | None) -> str:
-    """The E.164 form of a phone number; numbers without `+` are read in `default_region`."""
-    if not raw.strip().startswith("+") and default_region is None:
-        raise InvalidContactPoint(f"phone number {raw!r} needs a country code, e.g. +44")
+    """The E.164 form of a phone number (the platform's rule, `shared.platform.contact`)."""
     try:
-        number = phonenumbers.parse(raw, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidContactPoint(f"invalid phone number {raw!r}: {exc.args[0]}") from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidContactPoint(f"invalid phone number {raw!r}: no such number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return contact.normalise_phone(raw, default_region)
+    except contact.InvalidContactValue as exc:
+        raise InvalidContactPoint(str(exc)) from None
 
 
 def normalise_contact_point(kind: str, raw: str, default_region: str | None) -> str:

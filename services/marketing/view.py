@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import phonenumbers
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
 from services.marketing.rules import Member
+from shared.platform.contact import country_of
 
 BATCH_SIZE = 500
 
@@ -57,18 +57,6 @@ class Eligibility:
 
     members: list[Member] = field(default_factory=list)
     excluded: Counter[str] = field(default_factory=Counter)
-
-
-def country_of(phones: tuple[str, ...]) -> str | None:
-    """ISO 3166 region of the first phone in E.164 (the only country signal a customer carries)."""
-    for phone in phones:
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
-        except phonenumbers.NumberParseException:
-            continue
-        if region and region != "ZZ":
-            return str(region)
-    return None
 
 
 class MarketingView:

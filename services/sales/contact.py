@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import unicodedata
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from services.sales.domain import InvalidInput
+from shared.platform import contact as shared_contact
 
 CHANNELS = ("web_form", "api", "csv_import", "campaign")
 
 
 def email(raw: str) -> str:
-    """The canonical email: domain lower-cased (IDNA), Unicode local part kept."""
+    """The canonical email (the platform's rule, `shared.platform.contact`)."""
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"invalid email address {raw!r}: {exc}") from None
+        return shared_contact.normalise_email(raw)
+    except shared_contact.InvalidContactValue as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def email_key(value: str) -> str:
@@ -26,16 +24,11 @@ def email_key(value: str) -> str:
 
 
 def phone(raw: str, default_region: str | None) -> str:
-    """The E.164 form of a phone number; numbers without `+` are read in `default_region`."""
-    if not raw.strip().startswith("+") and default_region is None:
-        raise InvalidInput(f"phone number {raw!r} needs a country code, e.g. +44")
+    """The E.164 form of a phone number (the platform's rule, `shared.platform.contact`)."""
     try:
-        number = phonenumbers.parse(raw, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"invalid phone number {raw!r}: {exc.args[0]}") from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(f"invalid phone number {raw!r}: no such number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return shared_contact.normalise_phone(raw, default_region)
+    except shared_contact.InvalidContactValue as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def text(value: str | None, what: str, max_length: int = 200, *, required: bool = True) -> str | None:
