@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.customer.domain import Customer
+from shared.platform.errors import ErrorBody as PlatformErrorBody
 
 ContactKind = Literal["email", "phone"]
 Channel = Literal["email", "sms", "phone", "social"]
@@ -133,11 +134,9 @@ class DuplicatePublic(BaseModel):
     reasons: list[str]
 
 
-class ErrorBody(BaseModel):
-    """Why a command was refused; `error` names the domain rule."""
+class ErrorBody(PlatformErrorBody):
+    """Why a command was refused; a merged customer's answer also names the survivor."""
 
-    detail: str = Field(examples=["customer 4c1e... is at version 3, not 2"])
-    error: str | None = Field(default=None, examples=["StaleVersion"])
     survivor_id: UUID | None = Field(default=None, description="Set when the customer was merged away.")
 
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.marketing.domain import Campaign, Segment
 from services.marketing.rules import SegmentRules
+from shared.platform.errors import ErrorBody
 
 Channel = Literal["email", "sms"]
 
@@ -221,13 +222,6 @@ class CampaignReport(BaseModel):
         description="Per variant: sent, bounced, opened, clicked (unique), clicks (total), unsubscribed."
     )
     spend: dict[str, Decimal] = Field(description="Total spend per currency.")
-
-
-class ErrorBody(BaseModel):
-    """Why a command was refused; `error` names the domain rule."""
-
-    detail: str = Field(examples=["campaign 4c1e... is sending: cannot edit"])
-    error: str | None = Field(default=None, examples=["WrongStatus"])
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

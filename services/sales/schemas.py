@@ -9,6 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.platform.errors import ErrorBody
+
 Channel = Literal["web_form", "api", "csv_import", "campaign"]
 
 
@@ -239,13 +241,6 @@ class ImportReportPublic(BaseModel):
     imported: int
     skipped: int
     rejected: list[RejectedRow]
-
-
-class ErrorBody(BaseModel):
-    """Why a command was refused; `error` names the domain rule."""
-
-    detail: str = Field(examples=["record 4c1e... is at version 3, not 2"])
-    error: str | None = Field(default=None, examples=["StaleVersion"])
 
 
 class Timestamped(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from services.social.accounts import Account
 from services.social.interactions import Interaction
 from services.social.posts import Post
+from shared.platform.errors import ErrorBody
 from shared.platform.masking import mask_name
 
 InteractionKind = Literal["comment", "direct_message", "mention"]
@@ -35,13 +36,6 @@ class Ref(BaseModel):
 
     id: UUID
     version: int
-
-
-class ErrorBody(BaseModel):
-    """What every 4xx/5xx answer carries."""
-
-    detail: Any
-    error: str | None = None
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

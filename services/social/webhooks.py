@@ -19,8 +19,8 @@ from services.social.accounts import Account
 from services.social.api import InboxDep, SocialDep
 from services.social.domain import InvalidInput
 from services.social.inbox import Inbound, Metrics
-from services.social.schemas import ErrorBody
 from services.social.webhook_schemas import InteractionItem, WebhookAccepted, WebhookDelivery
+from shared.platform.errors import ErrorBody
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.support.sla import TargetStatus
+from shared.platform.errors import ErrorBody
 
 Priority = Literal["P1", "P2", "P3", "P4"]
 Status = Literal["new", "open", "pending", "resolved", "closed"]
@@ -29,13 +30,6 @@ class Versioned(Strict):
     expected_version: int | None = Field(
         default=None, ge=1, description="The version you read; omit to skip the check."
     )
-
-
-class ErrorBody(BaseModel):
-    """What every refused request answers."""
-
-    detail: str
-    error: str
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

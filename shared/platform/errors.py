@@ -12,9 +12,17 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 E = TypeVar("E", bound=Exception)
 Extra = Callable[[Exception], dict[str, Any]]
+
+
+class ErrorBody(BaseModel):
+    """What every refused request answers (see `error_body`); `error` names the domain rule."""
+
+    detail: str = Field(examples=["ticket 4c1e... is at version 3, not 2"])
+    error: str | None = Field(default=None, examples=["StaleVersion"])
 
 
 def status_of(error: Exception, table: Mapping[type[E], int], default: int = status.HTTP_400_BAD_REQUEST) -> int:
