@@ -6,8 +6,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
+from services.analytics.pointintime import customer_as_of
 from services.analytics.projection import Customer360Projection
 from shared.platform.auth import Principal, require_roles
 from shared.platform.masking import mask_360
@@ -20,9 +21,9 @@ Reader = Annotated[
 ]
 
 
-def get_projection(request: Request) -> Customer360Projection:
-    """The projection the app was wired with."""
-    projection: Customer360Projection = request.app.state.projection
+async def get_projection(request: Request) -> Customer360Projection:
+    """The projection of the active generation (the app's `projections` follows switches)."""
+    projection: Customer360Projection = await request.app.state.projections.current()
     return projection
 
 
@@ -46,13 +47,38 @@ def _for(user: Principal, doc: dict[str, Any]) -> dict[str, Any]:
     return public if sees_pii(user) else mask_360(public)
 
 
-@router.get("/{customer_id}/360", summary="Customer 360: everything known about one customer")
-async def customer_360(customer_id: UUID, user: Reader, projection: ProjectionDep) -> dict[str, Any]:
-    """The customer's 360 document; analysts see PII masked."""
-    doc = await projection.get(str(customer_id))
+@router.get(
+    "/{customer_id}/360",
+    summary="Customer 360: everything known about one customer, now or at a past moment",
+    responses={
+        404: {"description": "No event about this customer (up to `as_of`, when given)."},
+        422: {"description": "`as_of` is not a timezone-aware ISO 8601 time."},
+    },
+)
+async def customer_360(
+    customer_id: UUID,
+    user: Reader,
+    projection: ProjectionDep,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Answer from the events up to this time (inclusive), e.g. `2026-01-31T23:59:59Z`.",
+            examples=["2026-01-31T23:59:59Z"],
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """The customer's 360 document; analysts see PII masked.
+
+    With `as_of`, the 360 is refolded from the customer's timeline up to that moment.
+    """
+    if as_of is None:
+        doc = await projection.get(str(customer_id))
+    else:
+        doc = await customer_as_of(projection, str(customer_id), as_of)
     if doc is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no events seen for customer {customer_id}")
-    return _for(user, doc)
+        seen = "" if as_of is None else f" up to {as_of.isoformat()}"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no events seen for customer {customer_id}{seen}")
+    return _for(user, doc) | ({"as_of": as_of.isoformat()} if as_of is not None else {})
 
 
 @router.get("/{customer_id}/timeline", summary="Every event about one customer, in time order")

@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.analytics.api import ProjectionDep
 from services.analytics.csvstream import csv_response
 from services.analytics.filters import BadCursor, CustomerQuery, MetricFilter, encode_cursor, field_value
 from services.analytics.metrics import METRICS
@@ -51,9 +52,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_db(request: Request) -> Db:
-    """The analytics database the app's projection was wired with."""
-    db: Db = request.app.state.projection.customers.database
+def get_db(projection: ProjectionDep) -> Db:
+    """The database of the active projection generation."""
+    db: Db = projection.customers.database
     return db
 
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Body, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.analytics import jobs
+from services.analytics.api import ProjectionDep
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from shared.platform.auth import Principal, require_roles
 
@@ -142,9 +143,9 @@ class RefitOut(BaseModel):
     churn_shipped: bool
 
 
-def get_db(request: Request) -> AsyncDatabase[dict[str, Any]]:
-    """The analytics database the app's projection lives in."""
-    database: AsyncDatabase[dict[str, Any]] = request.app.state.projection.customers.database
+def get_db(projection: ProjectionDep) -> AsyncDatabase[dict[str, Any]]:
+    """The database of the active projection generation (models and scores live beside it)."""
+    database: AsyncDatabase[dict[str, Any]] = projection.customers.database
     return database
 
 

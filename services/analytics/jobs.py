@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pymongo import DESCENDING, AsyncMongoClient, UpdateOne
@@ -25,6 +26,7 @@ from pymongo.errors import PyMongoError
 
 from services.analytics import churn, clv
 from services.analytics.features import History, Summary, load_histories, summarise, transactions_between
+from services.analytics.generations import Generations
 from services.analytics.metrics import recompute_metrics
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from shared.platform import logs
@@ -32,6 +34,8 @@ from shared.platform import logs
 log = logging.getLogger(__name__)
 MODELS = "models"
 METRICS = "customer_metrics"
+ACTIVE_CHECK_SECONDS = 60.0
+"""How long a waiting jobs process may miss a generation switch."""
 WRITE_CHUNK = 50
 """Updates per bulk_write: FerretDB 1.x on SQLite hangs on bulk writes of ~100+ updates."""
 CLV_STEP_DAYS = 30
@@ -264,21 +268,30 @@ async def due_in(db: Db, settings: ModelSettings, now: datetime) -> float:
 
 
 async def run_schedule(
-    db: Db,
+    db: Db | Callable[[], Awaitable[Db]],
     settings: AnalyticsSettings,
     clock: Clock,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     rounds: int | None = None,
 ) -> list[RefitResult | None]:
-    """Refit whenever due; `rounds` bounds the loop for tests (None = forever). A failed round is logged."""
+    """Refit whenever due; `rounds` bounds the loop for tests (None = forever). A failed round is logged.
+
+    `db` may be a function giving the database of the active projection generation: it is
+    asked before each wait, so a rebuild's switch moves the jobs to the new generation.
+    """
     results: list[RefitResult | None] = []
+    if inspect.iscoroutinefunction(db):  # (a pymongo database is callable too)
+        database: Callable[[], Awaitable[Db]] | None = db
+    else:
+        database, fixed = None, cast(Db, db)
     while rounds is None or len(results) < rounds:
-        wait = await due_in(db, settings.models, clock())
+        current = await database() if database is not None else fixed
+        wait = await due_in(current, settings.models, clock())
         if wait > 0:
-            await sleep(wait)
+            await sleep(wait if database is None else min(wait, ACTIVE_CHECK_SECONDS))
             continue
         try:
-            results.append(await refit(db, settings, clock()))
+            results.append(await refit(current, settings, clock()))
         except (NotEnoughData, PyMongoError) as exc:  # try again soon (orders may be arriving); stay up
             log.warning("refit skipped: %s", exc)
             results.append(None)
@@ -292,8 +305,13 @@ def _utcnow() -> datetime:
 
 async def _main(settings: AnalyticsSettings) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    generations = Generations(client, settings)
+
+    async def active_database() -> Db:
+        return generations.database(await generations.active())
+
     try:
-        await run_schedule(client[settings.database], settings, _utcnow)
+        await run_schedule(active_database, settings, _utcnow)
     finally:
         await client.close()
 

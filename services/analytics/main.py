@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 from services.analytics import api_customers, api_reports, dashboard
 from services.analytics.api import router
 from services.analytics.api_models import models_router
-from services.analytics.projection import Customer360Projection
+from services.analytics.generations import ActiveProjection, Generations
 from services.analytics.settings import AnalyticsSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
@@ -37,7 +37,7 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
         lifespan=lifespan,
     )
     app.state.jwt_secret = auth.secret
-    app.state.projection = Customer360Projection(client[settings.database])
+    app.state.projections = ActiveProjection(Generations(client, settings), bulk_chunk=settings.bulk_chunk)
 
     async def mongo_ready() -> None:
         await client.admin.command("ping")

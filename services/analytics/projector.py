@@ -1,6 +1,7 @@
 """The analytics projector: every public stream → projections in MongoDB.
 
-One FastStream subscriber in consumer group `analytics` reads all streams in batches.
+One FastStream subscriber reads all streams in batches, as the consumer group of the
+active projection generation (`generations.py`), and moves when a rebuild switches it.
 Offsets are committed only after the batch was written (at least once; projections are
 idempotent). A message that cannot be parsed or applied goes to the dead-letter topic
 and the partition moves on; a store outage stops and re-reads the batch instead.
@@ -9,19 +10,22 @@ and the partition moves on; a store outage stops and re-reads the batch instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 from aiokafka.structs import ConsumerRecord
-from faststream import AckPolicy, FastStream
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from prometheus_client import start_http_server
+from prometheus_client import Gauge, start_http_server
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from services.analytics.generations import Generation, Generations
 from services.analytics.projection import Customer360Projection, Item
 from services.analytics.settings import AnalyticsSettings
 from shared.events import REGISTRY, EventEnvelope, UnknownEventType
@@ -35,6 +39,7 @@ from shared.platform.metrics import CONSUMED
 log = logging.getLogger("crm.analytics.projector")
 UNPROCESSABLE = (MalformedEnvelope, UnknownEventType, ValidationError)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+ACTIVE_GENERATION = Gauge("crm_projection_active_generation", "Projection generation the projector writes into.")
 
 
 def parse(records: Sequence[Record]) -> tuple[list[tuple[Record, Item]], list[tuple[Record, Exception]]]:
@@ -75,13 +80,15 @@ class Projector:
             CONSUMED.labels(self.settings.group_id, envelope.type).inc()
 
 
-def subscribe(broker: KafkaBroker, projection: Any, settings: AnalyticsSettings, kafka: KafkaSettings) -> Projector:
-    """Register the projector's batch subscriber on `broker`."""
+def subscribe(
+    broker: KafkaBroker, projection: Any, settings: AnalyticsSettings, kafka: KafkaSettings, *, group: str | None = None
+) -> Projector:
+    """Register the projector's batch subscriber on `broker`, consuming as `group` (default: the settings')."""
     projector = Projector(broker, projection, settings, kafka)
 
     @broker.subscriber(
         *[kafka.topic(t) for t in STREAMS],
-        group_id=kafka.group(settings.group_id),
+        group_id=kafka.group(group or settings.group_id),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         batch=True,
@@ -97,15 +104,96 @@ def subscribe(broker: KafkaBroker, projection: Any, settings: AnalyticsSettings,
     return projector
 
 
-def build(settings: AnalyticsSettings, kafka: KafkaSettings) -> tuple[FastStream, AsyncMongoClient[dict[str, Any]]]:
-    """The projector application and the Mongo client it writes through."""
+async def _start(broker: KafkaBroker, stop: asyncio.Event) -> bool:
+    """Start `broker`, retrying while Kafka is unreachable; False if stopped first."""
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            await broker.start()
+            return True
+        except Exception as exc:  # noqa: BLE001 - Kafka may simply not be up yet
+            log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, backoff)
+            await _wait(stop, backoff)
+            backoff = min(backoff * 2, 5.0)
+    return False
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _active(generations: Generations, stop: asyncio.Event) -> Generation | None:
+    """The active generation, waiting out a store outage; None if stopped first."""
+    while not stop.is_set():
+        try:
+            return await generations.active()
+        except PyMongoError:
+            log.exception("cannot read the active generation; retrying")
+            await _wait(stop, 1.0)
+    return None
+
+
+async def _switched(generations: Generations, number: int) -> bool:
+    try:
+        return await generations.active_number() != number
+    except PyMongoError:  # keep projecting into the generation we have; the next poll asks again
+        log.warning("cannot read the active generation; staying on generation %s", number)
+        return False
+
+
+async def follow(
+    client: AsyncMongoClient[dict[str, Any]],
+    settings: AnalyticsSettings,
+    kafka: KafkaSettings,
+    stop: asyncio.Event,
+    *,
+    poll_seconds: float = 1.0,
+) -> None:
+    """Project into the active generation until `stop`; move to a newly switched generation within `poll_seconds`.
+
+    Each generation has its own consumer group, so moving resumes the new generation
+    exactly where its rebuild committed, and the old generation is left as it stood.
+    """
+    generations = Generations(client, settings)
+    while (generation := await _active(generations, stop)) is not None:
+        projection = Customer360Projection(client[generation.database], bulk_chunk=settings.bulk_chunk)
+        broker = make_broker(kafka, client_id=f"{settings.group_id}-projector")
+        subscribe(broker, projection, settings, kafka, group=generation.group)
+        try:
+            await projection.ensure_indexes()
+        except PyMongoError:
+            log.exception("cannot create indexes; retrying")
+            await _wait(stop, 1.0)
+            continue
+        if not await _start(broker, stop):
+            return
+        ACTIVE_GENERATION.set(generation.number)
+        log.info("projecting into generation %s (database %s, group %s)", *_names(generation))
+        try:
+            while not stop.is_set():
+                await _wait(stop, poll_seconds)
+                if await _switched(generations, generation.number):
+                    log.info("generation %s is no longer active; moving", generation.number)
+                    break
+        finally:
+            await broker.stop()
+
+
+def _names(generation: Generation) -> tuple[int, str, str]:
+    return generation.number, generation.database, generation.group
+
+
+async def _main(settings: AnalyticsSettings, kafka: KafkaSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
-    projection = Customer360Projection(client[settings.database], bulk_chunk=settings.bulk_chunk)
-    broker = make_broker(kafka, client_id=f"{settings.group_id}-projector")
-    subscribe(broker, projection, settings, kafka)
-    app = FastStream(broker)
-    app.on_startup(projection.ensure_indexes)
-    return app, client
+    try:
+        await follow(client, settings, kafka, stop)
+    finally:
+        await client.close()
 
 
 def main() -> None:
@@ -114,8 +202,7 @@ def main() -> None:
     logs.configure("analytics-projector", settings.log_level)
     if settings.projector_metrics_port:
         start_http_server(settings.projector_metrics_port, addr=settings.metrics_host)
-    app, _client = build(settings, KafkaSettings())
-    asyncio.run(app.run())
+    asyncio.run(_main(settings, KafkaSettings()))
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ def platform(real_servers: Servers, store_backend: str, tmp_path: Path) -> Itera
     finally:
         stack.stop_all()
         asyncio.run(delete_topics(kafka))
-        for name in [database] + [f"{database}_{service}" for service in STORE_SERVICES]:
+        generations = [n for n in mongo.list_database_names() if n.startswith(f"{database}_g")]  # rebuilds
+        for name in [database, *generations] + [f"{database}_{service}" for service in STORE_SERVICES]:
             mongo.drop_database(name)
         mongo.close()
         if store_backend == "postgres":

@@ -20,7 +20,12 @@ def client(db: Database, rules: MetricsSettings | None = None) -> TestClient:
     """A client of an app serving `/customers`, `/segments/customers` and `/reports/*` from `db`."""
     app = FastAPI()
     app.state.jwt_secret = SecretStr(SECRET)
-    app.state.projection = SimpleNamespace(customers=db["customer_360"])
+    projection = SimpleNamespace(customers=db["customer_360"])
+
+    async def current() -> SimpleNamespace:
+        return projection
+
+    app.state.projections = SimpleNamespace(current=current)
     app.state.metrics_settings = rules or MetricsSettings()
     app.include_router(api_customers.router)
     app.include_router(api_reports.router)
