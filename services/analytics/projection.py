@@ -102,6 +102,36 @@ def business_entry(envelope: EventEnvelope) -> dict[str, Any]:
     return entry
 
 
+def plan(docs: dict[str, dict[str, Any]], items: Sequence[Item]) -> tuple[BatchResult, _Batch]:
+    """Fold `items` in order into `docs` (changed in place): what to write, and what was applied.
+
+    Pure: no I/O, so the same function projects a batch from Kafka and refolds a
+    customer's stored timeline for a point-in-time read.
+    """
+    result, batch = BatchResult(), _Batch()
+    for index, (envelope, event) in enumerate(items):
+        if not envelope.subject:
+            batch.business.append(business_entry(envelope))
+            result.applied.append(envelope)
+            continue
+        doc = docs.setdefault(envelope.subject, customer360.new_document(envelope.subject))
+        if customer360.is_applied(doc, envelope):
+            result.skipped += 1
+            continue
+        try:
+            changed = _apply(docs, doc, envelope, event)
+        except Exception as exc:  # noqa: BLE001 - one bad event must not sink its batch
+            result.failed.append((index, exc))
+            continue
+        is_erasure = isinstance(event, CustomerErasedV1)
+        batch.entries.append(timeline_entry(envelope, erased=doc["erased"] or is_erasure))
+        batch.erasures += [envelope.subject, *customer360.absorbed_ids(doc)] if is_erasure else []
+        docs.update(changed)
+        batch.touched.update(changed)
+        result.applied.append(envelope)
+    return result, batch
+
+
 class Customer360Projection:
     """Keeps one 360 document per customer, a timeline entry per customer event, and business events.
 
@@ -132,27 +162,7 @@ class Customer360Projection:
             return BatchResult()
         docs = await self._load_with_survivors(items)
         stored = set(docs)
-        result, batch = BatchResult(), _Batch()
-        for index, (envelope, event) in enumerate(items):
-            if not envelope.subject:
-                batch.business.append(business_entry(envelope))
-                result.applied.append(envelope)
-                continue
-            doc = docs.setdefault(envelope.subject, customer360.new_document(envelope.subject))
-            if customer360.is_applied(doc, envelope):
-                result.skipped += 1
-                continue
-            try:
-                changed = _apply(docs, doc, envelope, event)
-            except Exception as exc:  # noqa: BLE001 - one bad event must not sink its batch
-                result.failed.append((index, exc))
-                continue
-            is_erasure = isinstance(event, CustomerErasedV1)
-            batch.entries.append(timeline_entry(envelope, erased=doc["erased"] or is_erasure))
-            batch.erasures += [envelope.subject, *customer360.absorbed_ids(doc)] if is_erasure else []
-            docs.update(changed)
-            batch.touched.update(changed)
-            result.applied.append(envelope)
+        result, batch = plan(docs, items)
         touched = sorted(batch.touched)
         new = [docs[c] for c in touched if c not in stored]
         await self._write(batch, new, [docs[c] for c in touched if c in stored])
