@@ -100,7 +100,7 @@ def parse_dead_letters(records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[
 
 async def topic_partitions(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
     """The partitions of a physical topic; none if it does not exist (never auto-created)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers.split(","))
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers.split(","), **kafka.client_options())
     try:
         await admin.start()
         described = await admin.describe_topics([topic])
@@ -115,7 +115,9 @@ async def read_topic(kafka: KafkaSettings, topic: str) -> list[ConsumerRecord[by
     partitions = await topic_partitions(kafka, topic)
     if not partitions:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers.split(","), enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers.split(","), enable_auto_commit=False, **kafka.client_options()
+    )
     try:
         await consumer.start()
         consumer.assign(partitions)
@@ -142,7 +144,10 @@ async def redrive(
     pending = [d for d in letters if not d.redriven]
     task = progress.add_task("redriving", total=len(pending)) if progress else None
     producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers.split(","), enable_idempotence=True, acks="all"
+        bootstrap_servers=kafka.bootstrap_servers.split(","),
+        enable_idempotence=True,
+        acks="all",
+        **kafka.client_options(),
     )
     sent: list[DeadLetter] = []
     try:

@@ -159,8 +159,10 @@ def _unless_missing(read: Callable[[], int | None]) -> int:
 async def consumer_lags(kafka: KafkaSettings, groups: tuple[str, ...] = CONSUMER_GROUPS) -> list[PartitionLag]:
     """Per group and partition it committed on: the topic's end offset against the committed offset."""
     servers = kafka.bootstrap_servers.split(",")
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=kafka.request_timeout_ms)
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=servers, request_timeout_ms=kafka.request_timeout_ms, **kafka.client_options()
+    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, **kafka.client_options())
     try:
         await admin.start()
         await consumer.start()

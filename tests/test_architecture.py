@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -19,3 +20,43 @@ def test_import_contracts_hold_no_service_imports_another() -> None:
 def test_every_service_has_its_package() -> None:
     for name in ("customer", "sales", "marketing", "support", "analytics", "social"):
         assert (ROOT / "services" / name / "__init__.py").exists(), name
+
+
+KAFKA_CLIENTS = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient", "AIOKafkaClient"}
+
+
+def kafka_clients_without_security(source: str) -> list[int]:
+    """Lines that build an aiokafka client without `**<settings>.client_options()`, or a
+    FastStream `KafkaBroker` without `security=`: such a client talks PLAINTEXT to a SASL_SSL cluster."""
+    missing = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if name in KAFKA_CLIENTS:
+            spread = [k.value for k in node.keywords if k.arg is None]
+            ok = any(
+                isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "client_options"
+                for v in spread
+            )
+        elif name == "KafkaBroker":
+            ok = any(k.arg == "security" for k in node.keywords)
+        else:
+            continue
+        if not ok:
+            missing.append(node.lineno)
+    return missing
+
+
+def test_every_kafka_client_honours_the_security_settings() -> None:
+    bad = "from aiokafka import AIOKafkaConsumer\nc = AIOKafkaConsumer(bootstrap_servers=s)\n"
+    good = "c = aiokafka.AIOKafkaProducer(bootstrap_servers=s, **kafka.client_options())\nb = KafkaBroker(s)\n"
+    assert kafka_clients_without_security(bad) == [2]
+    assert kafka_clients_without_security(good) == [2]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for top in ("crm", "shared", "services", "tests", "deploy")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        for line in kafka_clients_without_security(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], f"pass **kafka.client_options() (or security=kafka.security()) at {offenders}"

@@ -48,15 +48,18 @@ s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 # port_answers PORT: something accepts TCP connections on 127.0.0.1:PORT.
 port_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pick_port FILE [AVOID]: reuse the port persisted in FILE while it is still free, so
+# pick_port FILE [AVOID...]: reuse the port persisted in FILE while it is still free, so
 # clients keep their settings across restarts; otherwise pick and persist a new one.
+# AVOID: ports already picked for the same server (free until it binds them).
 # Only called while our own server is down, so "not free" means someone else has it.
 pick_port() {
-  local file=$1 avoid=${2:-} port=""
+  local file=$1 port=""
+  shift
+  local avoid=" $* "
   [[ -s $file ]] && port=$(<"$file")
-  if [[ ! $port =~ ^[0-9]+$ || $port == "$avoid" ]] || ! port_free "$port"; then
+  if [[ ! $port =~ ^[0-9]+$ || $avoid == *" $port "* ]] || ! port_free "$port"; then
     [[ -n $port ]] && log "port $port ($file) is taken; choosing another"
-    port=$(free_ports 2 | tr ' ' '\n' | grep -vx "${avoid:-0}" | head -n1)
+    port=$(free_ports $(($# + 1)) | tr ' ' '\n' | grep -vxF -e 0 "${@/#/-e}" | head -n1)
     printf '%s\n' "$port" >"$file"
   fi
   printf '%s\n' "$port"

@@ -33,7 +33,9 @@ async def fill(kafka: KafkaSettings, events: int, customers: int) -> float:
     """Publish `events` orders over `customers` customers; returns the producer's events/s."""
     s, ids = Stream(), [str(uuid4()) for _ in range(customers)]
     items = [order(s, ids[n % customers], f"{n % 97 + 1}.00", n % 300) for n in range(events)]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, linger_ms=20, max_batch_size=1 << 20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers, linger_ms=20, max_batch_size=1 << 20, **kafka.client_options()
+    )
     await producer.start()
     started = time.perf_counter()
     try:
@@ -56,6 +58,7 @@ async def raw_rate(kafka: KafkaSettings, events: int) -> float:
         group_id=kafka.group("bench-raw"),
         auto_offset_reset="earliest",
         max_poll_records=500,
+        **kafka.client_options(),
     )
     await consumer.start()
     try:

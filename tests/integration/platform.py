@@ -105,7 +105,7 @@ def read_records(kafka: KafkaSettings, logical_topic: str) -> list[ConsumerRecor
 
 
 async def _count(kafka: KafkaSettings, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, **kafka.client_options())
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
@@ -116,7 +116,9 @@ async def _count(kafka: KafkaSettings, topic: str) -> int:
 
 
 async def _read_all(kafka: KafkaSettings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False, **kafka.client_options()
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]

@@ -23,7 +23,9 @@ from tests.integration.platform import Platform, eventually
 
 def send(platform: Platform, items: list[Item]) -> None:
     async def run() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=platform.kafka.bootstrap_servers, linger_ms=5)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=platform.kafka.bootstrap_servers, linger_ms=5, **platform.kafka.client_options()
+        )
         await producer.start()
         try:
             await publish(producer, platform.kafka.topic, items)

@@ -115,7 +115,9 @@ def _register(platform: Platform) -> str:
 
 def _publish_raw(platform: Platform, value: bytes, *, key: str, headers: dict[str, str]) -> None:
     async def send() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=platform.kafka.bootstrap_servers)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=platform.kafka.bootstrap_servers, **platform.kafka.client_options()
+        )
         await producer.start()
         try:
             await producer.send_and_wait(

@@ -21,7 +21,9 @@ from tests.integration.platform import Platform, eventually
 
 def _publish(platform: Platform, envelope: EventEnvelope) -> None:
     async def send() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=platform.kafka.bootstrap_servers)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=platform.kafka.bootstrap_servers, **platform.kafka.client_options()
+        )
         await producer.start()
         try:
             await producer.send_and_wait(

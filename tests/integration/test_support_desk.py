@@ -32,7 +32,9 @@ def _publish(platform: Platform, event: InteractionEscalatedV1) -> None:
     )
 
     async def send() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=platform.kafka.bootstrap_servers)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=platform.kafka.bootstrap_servers, **platform.kafka.client_options()
+        )
         await producer.start()
         try:
             headers = [(k, v.encode()) for k, v in envelope.headers().items()]

@@ -25,7 +25,9 @@ def _publish(platform: Platform, event: PublicEvent, aggregate: UUID) -> None:
     )
 
     async def send() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=platform.kafka.bootstrap_servers)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=platform.kafka.bootstrap_servers, **platform.kafka.client_options()
+        )
         await producer.start()
         try:
             headers = [(k, v.encode()) for k, v in envelope.headers().items()]
