@@ -47,8 +47,10 @@ down: ## Stop the platform and the local servers (data is kept; deploy/local/dow
 browser: ## Debian's chromium and CJK fonts for the dashboard's browser test (apt, if missing)
 	deploy/local/browser.sh
 
-helm: ## The pinned Helm CLI in .local/tools/bin (built from the Go module proxy), for the chart tests
+helm: ## Pinned Helm and Kustomize CLIs and the CRDs the chart uses (Go module proxy, Maven Central), for the chart tests
 	deploy/local/helm.sh
+	deploy/local/crds.sh
+	deploy/kustomize/kustomize.sh
 
 test: infra browser helm ## Run the whole suite (unit, contract, integration on the real servers, a real browser)
 	$(RUN) $(VENV)/bin/pytest
