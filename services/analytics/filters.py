@@ -52,7 +52,7 @@ class MetricFilter(BaseModel):
         default=None, description='RFM cells, e.g. "555".'
     )
     country: list[Annotated[str, Field(pattern="^[A-Z]{2}$")]] | None = Field(
-        default=None, description="ISO 3166-1 alpha-2 codes (from the customer's phone)."
+        default=None, description="ISO 3166-1 alpha-2 codes (the postal address's country, else the phone's)."
     )
     min_clv: Decimal | None = Field(default=None, description="CLV at least this (reporting currency).")
     max_clv: Decimal | None = None

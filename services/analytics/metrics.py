@@ -188,11 +188,19 @@ def empty_metrics() -> dict[str, Any]:
 
 async def _profiles(db: AsyncDatabase[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Customer id → merged_into and country, from the 360 documents."""
-    cursor = db["customer_360"].find({}, {"merged_into": 1, "phones": 1, "erased": 1})
-    return {
-        d["_id"]: {"merged_into": d.get("merged_into"), "country": country_of(d.get("phones") or [])}
-        async for d in cursor
-    }
+    cursor = db["customer_360"].find({}, {"merged_into": 1, "phones": 1, "address": 1, "erased": 1})
+    return {d["_id"]: {"merged_into": d.get("merged_into"), "country": _country(d)} async for d in cursor}
+
+
+def _country(doc: dict[str, Any]) -> str | None:
+    """The postal address's country when the customer gave one, else their first phone's.
+
+    A phone number says where the number was issued; the address says where they live.
+    """
+    address = doc.get("address")
+    if isinstance(address, dict) and address.get("country"):
+        return str(address["country"])
+    return country_of(doc.get("phones") or [])
 
 
 async def _clv(db: AsyncDatabase[dict[str, Any]]) -> dict[str, Decimal]:

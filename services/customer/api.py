@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 
 from services.customer.application import CustomerApplication
 from services.customer.schemas import (
     ERROR_RESPONSES,
+    REGISTER_EXAMPLES,
+    UPDATE_EXAMPLES,
     Channel,
     ConsentChange,
     ContactKind,
@@ -50,7 +52,9 @@ Eraser = Annotated[Principal, require_roles("admin")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def register_customer(body: CustomerCreate, customers: CustomersDep, user: Writer) -> CustomerRef:
+def register_customer(
+    body: Annotated[CustomerCreate, Body(openapi_examples=REGISTER_EXAMPLES)], customers: CustomersDep, user: Writer
+) -> CustomerRef:
     """Register a new customer (idempotent when the client supplies the id)."""
     fields = body.model_dump(exclude={"id"})
     customer_id = customers.register(**fields, customer_id=body.id)
@@ -79,7 +83,12 @@ def read_customer(customer_id: UUID, customers: CustomersDep, user: Reader) -> C
 
 
 @router.patch("/{customer_id}")
-def update_customer(customer_id: UUID, body: CustomerUpdate, customers: CustomersDep, user: Writer) -> CustomerRef:
+def update_customer(
+    customer_id: UUID,
+    body: Annotated[CustomerUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
+    customers: CustomersDep,
+    user: Writer,
+) -> CustomerRef:
     """Change profile fields."""
     fields = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
     version = customers.update_profile(customer_id, expected_version=body.expected_version, **fields)

@@ -8,8 +8,9 @@ instead of silently overwriting a concurrent one.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -40,7 +41,7 @@ class CustomerApplication(Application[UUID]):
         name: str,
         emails: Iterable[str],
         phones: Iterable[str],
-        address: str | None = None,
+        address: str | Mapping[str, Any] | None = None,
         source: str = "api",
         tags: Iterable[str] = (),
         consent: dict[str, bool] | None = None,
@@ -73,7 +74,7 @@ class CustomerApplication(Application[UUID]):
         *,
         expected_version: int | None,
         name: str | None = None,
-        address: str | None = None,
+        address: str | Mapping[str, Any] | None = None,
         source: str | None = None,
         tags: Iterable[str] | None = None,
     ) -> int:

@@ -74,9 +74,14 @@ def name_key(name: str) -> str:
 
 def normalise_address(address: str) -> str | None:
     """A one-line postal address; blank means none."""
-    text = _collapse(address)
-    if len(text) > MAX_ADDRESS_LENGTH:
-        raise InvalidInput(f"address must be at most {MAX_ADDRESS_LENGTH} characters")
+    return normalise_text(address, "address", MAX_ADDRESS_LENGTH)
+
+
+def normalise_text(value: str, what: str, max_length: int) -> str | None:
+    """Free text of bounded length (an address part), NFKC with whitespace collapsed; blank means none."""
+    text = _collapse(value)
+    if len(text) > max_length:
+        raise InvalidInput(f"{what} must be at most {max_length} characters")
     return text or None
 
 

@@ -1,21 +1,34 @@
-"""The customer aggregate, its (private) events and the errors its rules raise.
+"""The customer aggregate and its (private) events; the errors its rules raise are re-exported here.
 
 Commands validate and normalise first, then call a private `@event` method, so an
 invalid command records nothing and replaying the log never re-runs a check that
-may have changed since.
+may have changed since. Events whose stored shape changed declare a `class_version`
+and an `upcast_v1_v2`, so events stored before the change still replay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
+from services.customer import address as postal
 from services.customer import contact
+from services.customer.address import Address
 from services.customer.contact import CustomerError, InvalidContactPoint, InvalidInput
+from services.customer.domain_errors import (
+    CannotMergeIntoSelf,
+    CannotRemoveLastContactPoint,
+    ContactPointNotFound,
+    CustomerErased,
+    CustomerMerged,
+    CustomerNotFound,
+    DuplicateContactPoint,
+    StaleVersion,
+)
 
 __all__ = [
     "CHANNELS",
@@ -49,82 +62,43 @@ PII_FIELDS: dict[str, tuple[str, ...]] = {
 """Personal fields of each event, sealed with the customer's own key in the store."""
 
 
-class CustomerNotFound(CustomerError):
-    """No customer has this id."""
-
-    def __init__(self, customer_id: UUID) -> None:
-        super().__init__(f"customer {customer_id} not found")
-        self.customer_id = customer_id
-
-
-class StaleVersion(CustomerError):
-    """The caller decided on an older version than the stored one; reload and retry."""
-
-    def __init__(self, expected: int, actual: int, customer_id: UUID | None = None) -> None:
-        super().__init__(f"customer {customer_id} is at version {actual}, not {expected}")
-        self.expected = expected
-        self.actual = actual
-        self.customer_id = customer_id
-
-
-class CustomerErased(CustomerError):
-    """The customer was erased; nothing more can be recorded about them."""
-
-    def __init__(self, customer_id: UUID) -> None:
-        super().__init__(f"customer {customer_id} was erased")
-        self.customer_id = customer_id
-
-
-class CustomerMerged(CustomerError):
-    """The customer was merged into another; commands go to the survivor."""
-
-    def __init__(self, customer_id: UUID, survivor_id: UUID) -> None:
-        super().__init__(f"customer {customer_id} was merged into {survivor_id}")
-        self.customer_id = customer_id
-        self.survivor_id = survivor_id
-
-
-class ContactPointNotFound(CustomerError):
-    """The customer has no such email or phone."""
-
-    def __init__(self, kind: str, value: str) -> None:
-        super().__init__(f"customer has no {kind} {value}")
-        self.kind = kind
-        self.value = value
-
-
-class DuplicateContactPoint(CustomerError):
-    """The customer already has this email or phone."""
-
-    def __init__(self, kind: str, value: str) -> None:
-        super().__init__(f"customer already has {kind} {value}")
-        self.kind = kind
-        self.value = value
-
-
-class CannotRemoveLastContactPoint(CustomerError):
-    """A customer must stay reachable: at least one email or phone remains."""
-
-    def __init__(self, kind: str, value: str) -> None:
-        super().__init__(f"cannot remove {kind} {value}: it is the last contact point")
-        self.kind = kind
-        self.value = value
-
-
-class CannotMergeIntoSelf(CustomerError):
-    """A customer cannot be merged into itself."""
-
-    def __init__(self, customer_id: UUID) -> None:
-        super().__init__(f"cannot merge customer {customer_id} into itself")
-        self.customer_id = customer_id
-
-
 class Customer(Aggregate):
     """A person or company we sell to; the root of customer data management."""
 
+    class_version = 2  # v2: `address` is a structured `Address`, no longer one line of text
+    upcast_v1_v2 = staticmethod(postal.upcast_v1_state)  # snapshots taken before v2
+
+    class Registered(Aggregate.Created):
+        """v2 records the address structured; v1 events in the store held one line of text."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(postal.upcast_v1_state)
+
+        name: str
+        emails: list[str]
+        phones: list[str]
+        address: Address | None
+        source: str
+        tags: list[str]
+        consent: dict[str, bool]
+
+    class ProfileUpdated(Aggregate.Event):
+        """v2 records the address structured, and its removal as `address_cleared` (v1 used "")."""
+
+        class_version = 2
+
+        name: str | None
+        address: Address | None
+        source: str | None
+        tags: list[str] | None
+        address_cleared: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["address_cleared"] = state.get("address") == ""
+            postal.upcast_v1_state(state)
+
     if TYPE_CHECKING:  # the @event decorators define these classes at runtime; this tells mypy
-        Registered: ClassVar[type[Aggregate.Event]]
-        ProfileUpdated: ClassVar[type[Aggregate.Event]]
         ContactPointAdded: ClassVar[type[Aggregate.Event]]
         ContactPointRemoved: ClassVar[type[Aggregate.Event]]
         InteractionRecorded: ClassVar[type[Aggregate.Event]]
@@ -140,7 +114,7 @@ class Customer(Aggregate):
         name: str,
         emails: Iterable[str],
         phones: Iterable[str],
-        address: str | None = None,
+        address: str | Mapping[str, Any] | None = None,
         source: str = "api",
         tags: Iterable[str] = (),
         consent: dict[str, bool] | None = None,
@@ -157,19 +131,19 @@ class Customer(Aggregate):
             name=contact.normalise_name(name),
             emails=canonical_emails,
             phones=canonical_phones,
-            address=contact.normalise_address(address) if address is not None else None,
+            address=postal.normalise(address) if address is not None else None,
             source=contact.normalise_label(source, "source"),
             tags=contact.normalise_tags(tags),
             consent=_initial_consent(consent or {}),
         )
 
-    @event("Registered")
+    @event(Registered)
     def __init__(
         self,
         name: str,
         emails: list[str],
         phones: list[str],
-        address: str | None,
+        address: Address | None,
         source: str,
         tags: list[str],
         consent: dict[str, bool],
@@ -178,7 +152,7 @@ class Customer(Aggregate):
         self.name = name
         self.emails = list(emails)
         self.phones = list(phones)
-        self.address = address
+        self.address = postal.recorded(address)
         self.source = source
         self.tags = list(tags)
         self.consent = dict(consent)
@@ -198,38 +172,40 @@ class Customer(Aggregate):
         self,
         *,
         name: str | None = None,
-        address: str | None = None,
+        address: str | Mapping[str, Any] | None = None,
         source: str | None = None,
         tags: Iterable[str] | None = None,
     ) -> None:
         """Change profile fields; only fields that really change are recorded (`address=""` clears)."""
         self.ensure_active()
         new_name = contact.normalise_name(name) if name is not None else self.name
-        new_address = contact.normalise_address(address) if address is not None else self.address
+        new_address = postal.normalise(address) if address is not None else self.address
         new_source = contact.normalise_label(source, "source") if source is not None else self.source
         new_tags = contact.normalise_tags(tags) if tags is not None else self.tags
         if (new_name, new_address, new_source, new_tags) == (self.name, self.address, self.source, self.tags):
             return
         self._update_profile(
             name=_changed(new_name, self.name),
-            address=(new_address or "") if new_address != self.address else None,
+            address=_changed(new_address, self.address),
+            address_cleared=new_address is None and self.address is not None,
             source=_changed(new_source, self.source),
             tags=_changed(new_tags, self.tags),
         )
 
-    @event("ProfileUpdated")
+    @event(ProfileUpdated)
     def _update_profile(
         self,
         name: str | None = None,
-        address: str | None = None,
+        address: Address | None = None,
         source: str | None = None,
         tags: list[str] | None = None,
+        address_cleared: bool = False,
     ) -> None:
-        # None means unchanged; an empty address means the address was cleared.
+        # None means unchanged; the address's removal is said by `address_cleared`.
         if name is not None:
             self.name = name
-        if address is not None:
-            self.address = address or None
+        if address_cleared or address is not None:
+            self.address = None if address_cleared else postal.recorded(address)
         if source is not None:
             self.source = source
         if tags is not None:

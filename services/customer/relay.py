@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from services.customer import address as postal
 from services.customer.application import CustomerApplication
 from services.customer.domain import Customer
 from services.customer.settings import CustomerSettings
@@ -19,13 +20,19 @@ from shared.platform.outbox import Publish, Relay
 from shared.platform.relaying import relay_over, run_relay
 
 
+def _address(value: Any) -> public.PostalAddress | None:
+    """The public form of a recorded address (a shredded one, whose key is gone, is none)."""
+    recorded = postal.recorded(value)
+    return public.PostalAddress.model_validate(recorded) if recorded else None
+
+
 def _registered(e: Any) -> PublicEvent:
-    return public.CustomerRegisteredV1(
+    return public.CustomerRegisteredV2(
         customer_id=e.originator_id,
         name=e.name,
         emails=e.emails,
         phones=e.phones,
-        address=e.address,
+        address=_address(e.address),
         source=e.source,
         tags=e.tags,
         consent=e.consent,
@@ -33,11 +40,10 @@ def _registered(e: Any) -> PublicEvent:
 
 
 def _profile_updated(e: Any) -> PublicEvent:
-    fields = ("name", "address", "source", "tags")
-    changed = {f: getattr(e, f) for f in fields if getattr(e, f, None) is not None}
-    if changed.get("address") == "":
-        changed["address"] = None  # the domain clears an address with ""; the contract says null
-    return public.CustomerProfileUpdatedV1(customer_id=e.originator_id, changed=sorted(changed), **changed)
+    changed: dict[str, Any] = {f: getattr(e, f) for f in ("name", "source", "tags") if getattr(e, f) is not None}
+    if e.address is not None or e.address_cleared:
+        changed["address"] = None if e.address_cleared else _address(e.address)  # null: the address was removed
+    return public.CustomerProfileUpdatedV2(customer_id=e.originator_id, changed=sorted(changed), **changed)
 
 
 def _contact_added(e: Any) -> PublicEvent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -20,6 +20,61 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class AddressIn(_Body):
+    """A postal address in parts; only `lines` is required."""
+
+    lines: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        min_length=1,
+        max_length=4,
+        description="Street, building, unit: 1 to 4 non-empty lines in the order they are written.",
+        examples=[["建国路88号", "SOHO现代城A座1201"]],
+    )
+    city: str | None = Field(default=None, max_length=100, examples=["北京市"])
+    region: str | None = Field(default=None, max_length=100, description="State, province or region.")
+    postal_code: str | None = Field(default=None, max_length=100, examples=["100022"])
+    country: str | None = Field(
+        default=None,
+        pattern="^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2 code (stored upper case), e.g. CN.",
+        examples=["CN"],
+    )
+
+
+LEGACY_ADDRESS = "北京市朝阳区建国路88号"
+STRUCTURED_ADDRESS = {
+    "lines": ["建国路88号", "SOHO现代城A座1201"],
+    "city": "北京市",
+    "postal_code": "100022",
+    "country": "CN",
+}
+AddressInput = Annotated[
+    Annotated[str, Field(max_length=500)] | AddressIn | None,
+    Field(
+        description=(
+            "The address in parts, or (legacy clients) one line of text, which is kept whole as the "
+            'address\'s only line. In an update, "" removes the address.'
+        ),
+        examples=[STRUCTURED_ADDRESS, LEGACY_ADDRESS],
+    ),
+]
+
+
+def _example(summary: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"summary": summary, "value": value}
+
+
+_ZHANG = {"name": "张伟", "emails": ["zhang.wei@example.cn"], "phones": ["+86 138 1234 5678"]}
+REGISTER_EXAMPLES: dict[str, Any] = {
+    "structured": _example("Address in parts", {**_ZHANG, "address": STRUCTURED_ADDRESS, "consent": {"email": True}}),
+    "legacy": _example("Address as one line of text (legacy clients)", {**_ZHANG, "address": LEGACY_ADDRESS}),
+}
+UPDATE_EXAMPLES: dict[str, Any] = {
+    "structured": _example("New address in parts", {"expected_version": 1, "address": STRUCTURED_ADDRESS}),
+    "legacy": _example("New address as one line of text", {"expected_version": 1, "address": LEGACY_ADDRESS}),
+    "remove": _example("Remove the address", {"expected_version": 2, "address": ""}),
+}
+
+
 class Versioned(_Body):
     """Optimistic concurrency: the version the caller decided on (409 if it moved on)."""
 
@@ -32,7 +87,7 @@ class CustomerCreate(_Body):
     name: str = Field(min_length=1, max_length=200, examples=["张伟"])
     emails: list[str] = Field(default_factory=list, max_length=20, examples=[["zhang.wei@example.cn"]])
     phones: list[str] = Field(default_factory=list, max_length=20, examples=[["+86 138 1234 5678"]])
-    address: str | None = Field(default=None, max_length=500)
+    address: AddressInput = None
     source: str = Field(default="api", max_length=50, examples=["web"])
     tags: list[str] = Field(default_factory=list, max_length=50)
     consent: dict[Channel, bool] = Field(default_factory=dict, examples=[{"email": True}])
@@ -43,7 +98,7 @@ class CustomerUpdate(Versioned):
     """Profile fields to change; omitted fields keep their value."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
+    address: AddressInput = None
     source: str | None = Field(default=None, max_length=50)
     tags: list[str] | None = Field(default=None, max_length=50)
 
@@ -89,6 +144,16 @@ class InteractionRef(CustomerRef):
     interaction_id: UUID
 
 
+class AddressPublic(BaseModel):
+    """A postal address as recorded; an address given as one line of text has only that line."""
+
+    lines: list[str]
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str | None = Field(description="ISO 3166-1 alpha-2 code, upper case.")
+
+
 class CustomerPublic(BaseModel):
     """A customer as the API shows it."""
 
@@ -97,7 +162,7 @@ class CustomerPublic(BaseModel):
     name: str
     emails: list[str]
     phones: list[str]
-    address: str | None
+    address: AddressPublic | None
     source: str
     tags: list[str]
     consent: dict[str, bool]

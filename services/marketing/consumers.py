@@ -11,7 +11,7 @@ from typing import Any
 
 from services.marketing.application import MarketingApplication
 from services.marketing.settings import MarketingSettings
-from shared.events import EventEnvelope
+from shared.events import REGISTRY, EventEnvelope
 from shared.events import customer as c
 from shared.platform.consuming import EventConsumer, Handler, run_consumers
 from shared.platform.eventstore import persistence_env
@@ -19,9 +19,12 @@ from shared.platform.kafka import KafkaSettings
 
 
 def handlers(app: MarketingApplication) -> dict[type[Any], Handler]:
-    """One handler per customer event marketing keeps (plain functions: they run in a worker thread)."""
+    """One handler per customer event marketing keeps (plain functions: they run in a worker thread).
 
-    def registered(_: EventEnvelope, e: c.CustomerRegisteredV1) -> None:
+    Handlers take the newest version of each event; older versions on the topic reach them upcast.
+    """
+
+    def registered(_: EventEnvelope, e: c.CustomerRegisteredV2) -> None:
         app.join(
             e.customer_id,
             name=e.name,
@@ -32,7 +35,7 @@ def handlers(app: MarketingApplication) -> dict[type[Any], Handler]:
             consent=dict(e.consent),
         )
 
-    def profile(_: EventEnvelope, e: c.CustomerProfileUpdatedV1) -> None:
+    def profile(_: EventEnvelope, e: c.CustomerProfileUpdatedV2) -> None:
         app.update_member(e.customer_id, lambda m: m.change_profile(e.name, e.source, e.tags))
 
     def added(_: EventEnvelope, e: c.CustomerContactPointAddedV1) -> None:
@@ -53,9 +56,9 @@ def handlers(app: MarketingApplication) -> dict[type[Any], Handler]:
     def erased(_: EventEnvelope, e: c.CustomerErasedV1) -> None:
         app.erase_member(e.customer_id)
 
-    return {
-        c.CustomerRegisteredV1: registered,
-        c.CustomerProfileUpdatedV1: profile,
+    newest: dict[type[Any], Handler] = {
+        c.CustomerRegisteredV2: registered,
+        c.CustomerProfileUpdatedV2: profile,
         c.CustomerContactPointAddedV1: added,
         c.CustomerContactPointRemovedV1: removed,
         c.CustomerConsentChangedV1: consent,
@@ -63,6 +66,7 @@ def handlers(app: MarketingApplication) -> dict[type[Any], Handler]:
         c.CustomerMergedV1: merged,
         c.CustomerErasedV1: erased,
     }
+    return REGISTRY.handling_older_versions(newest)
 
 
 def build_consumer(app: MarketingApplication, kafka: KafkaSettings) -> EventConsumer:

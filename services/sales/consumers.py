@@ -1,6 +1,6 @@
 """The sales service's reactions to other streams (consumer group `sales`).
 
-- `CustomerRegisteredV1` / `CustomerContactPointAddedV1` / `CustomerDuplicateAbsorbedV1`:
+- `CustomerRegisteredV2` (v1 messages arrive upcast) / `CustomerContactPointAddedV1` / `CustomerDuplicateAbsorbedV1`:
   remember the customer's emails (sealed with their key) to match marketing clicks to open leads;
 - `LinkClickedV1`: an engagement signal; each click (id `<message id>:<clicked at>`) is
   counted once for every open lead whose email is one of the clicking customer's, and rescored;
@@ -16,7 +16,7 @@ from typing import Any
 
 from services.sales.application import SalesApplication
 from services.sales.settings import SalesSettings
-from shared.events import EventEnvelope
+from shared.events import REGISTRY, EventEnvelope
 from shared.events import customer as c
 from shared.events import marketing as m
 from shared.platform.consuming import EventConsumer, Handler, run_consumers
@@ -25,9 +25,12 @@ from shared.platform.kafka import KafkaSettings
 
 
 def handlers(sales: SalesApplication) -> dict[type[Any], Handler]:
-    """One handler per consumed event type (plain functions: they run in a worker thread)."""
+    """One handler per consumed event type (plain functions: they run in a worker thread).
 
-    def registered(envelope: EventEnvelope, e: c.CustomerRegisteredV1) -> None:
+    Handlers take the newest version of each event; older versions on the topic reach them upcast.
+    """
+
+    def registered(envelope: EventEnvelope, e: c.CustomerRegisteredV2) -> None:
         sales.remember_emails(e.customer_id, e.emails)
 
     def contact_added(envelope: EventEnvelope, e: c.CustomerContactPointAddedV1) -> None:
@@ -46,14 +49,15 @@ def handlers(sales: SalesApplication) -> dict[type[Any], Handler]:
     def erased(envelope: EventEnvelope, e: c.CustomerErasedV1) -> None:
         sales.forget_customer(e.customer_id)
 
-    return {
-        c.CustomerRegisteredV1: registered,
+    newest: dict[type[Any], Handler] = {
+        c.CustomerRegisteredV2: registered,
         c.CustomerContactPointAddedV1: contact_added,
         c.CustomerDuplicateAbsorbedV1: absorbed,
         m.LinkClickedV1: clicked,
         c.CustomerMergedV1: merged,
         c.CustomerErasedV1: erased,
     }
+    return REGISTRY.handling_older_versions(newest)
 
 
 def build_consumer(sales: SalesApplication, kafka: KafkaSettings) -> EventConsumer:

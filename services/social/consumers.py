@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from services.social.application import SocialApplication
 from services.social.domain import StaleVersion
 from services.social.inbox import Inbox
 from services.social.lifecycle import CustomerLifecycle
 from services.social.settings import SocialSettings
-from shared.events import EventEnvelope
+from shared.events import REGISTRY, EventEnvelope
 from shared.events import customer as c
-from shared.platform.consuming import EventConsumer, run_consumers
+from shared.platform.consuming import EventConsumer, Handler, run_consumers
 from shared.platform.eventstore import persistence_env
 from shared.platform.kafka import KafkaSettings
 
@@ -48,7 +49,7 @@ class SocialReactions:
     def __init__(self, lifecycle: CustomerLifecycle) -> None:
         self.lifecycle = lifecycle
 
-    def registered(self, envelope: EventEnvelope, event: c.CustomerRegisteredV1) -> None:
+    def registered(self, envelope: EventEnvelope, event: c.CustomerRegisteredV2) -> None:
         """Remember the new customer's emails."""
         _retrying(lambda: self.lifecycle.emails_added(event.customer_id, list(event.emails)))
 
@@ -81,18 +82,15 @@ class SocialReactions:
 def build_consumer(app: SocialApplication, kafka: KafkaSettings) -> EventConsumer:
     """The social service's consumer over `app`."""
     reactions = SocialReactions(CustomerLifecycle(Inbox(app)))
-    return EventConsumer(
-        GROUP,
-        {
-            c.CustomerRegisteredV1: reactions.registered,
-            c.CustomerContactPointAddedV1: reactions.contact_added,
-            c.CustomerContactPointRemovedV1: reactions.contact_removed,
-            c.CustomerDuplicateAbsorbedV1: reactions.absorbed,
-            c.CustomerMergedV1: reactions.merged,
-            c.CustomerErasedV1: reactions.erased,
-        },
-        kafka,
-    )
+    newest: dict[type[Any], Handler] = {
+        c.CustomerRegisteredV2: reactions.registered,
+        c.CustomerContactPointAddedV1: reactions.contact_added,
+        c.CustomerContactPointRemovedV1: reactions.contact_removed,
+        c.CustomerDuplicateAbsorbedV1: reactions.absorbed,
+        c.CustomerMergedV1: reactions.merged,
+        c.CustomerErasedV1: reactions.erased,
+    }
+    return EventConsumer(GROUP, REGISTRY.handling_older_versions(newest), kafka)  # v1 events reach them upcast
 
 
 def main() -> None:

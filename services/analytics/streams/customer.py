@@ -1,4 +1,9 @@
-"""How customer events (`crm.customer.v1`) fold into the 360: profile, contact points, consent, merges."""
+"""How customer events (`crm.customer.v1`) fold into the 360: profile, contact points, consent, merges.
+
+Registration and profile updates arrive as v2 only (the contract package upcasts v1
+messages), so the 360's `address` is always the structured `PostalAddress` as a dict
+(`lines`, `city`, `region`, `postal_code`, `country`) or None, whichever version was sent.
+"""
 
 from __future__ import annotations
 
@@ -15,22 +20,26 @@ def _union(existing: list[str], more: list[str]) -> list[str]:
     return existing + [v for v in more if v not in existing]
 
 
-def _registered(doc: Document, e: c.CustomerRegisteredV1) -> None:
+def _address(address: c.PostalAddress | None) -> Document | None:
+    return None if address is None else address.model_dump(mode="json")
+
+
+def _registered(doc: Document, e: c.CustomerRegisteredV2) -> None:
     doc.update(
         name=e.name,
         emails=list(e.emails),
         phones=list(e.phones),
-        address=e.address,
+        address=_address(e.address),
         source=e.source,
         tags=sorted(e.tags),
         consent=dict(e.consent),
     )
 
 
-def _profile(doc: Document, e: c.CustomerProfileUpdatedV1) -> None:
+def _profile(doc: Document, e: c.CustomerProfileUpdatedV2) -> None:
     for field in e.changed:
         value = getattr(e, field)
-        doc[field] = sorted(value) if field == "tags" else value
+        doc[field] = sorted(value) if field == "tags" else _address(value) if field == "address" else value
 
 
 def _contact_added(doc: Document, e: c.CustomerContactPointAddedV1) -> None:
@@ -84,8 +93,8 @@ def absorb(doc: Document, other: Document) -> None:
 
 
 FOLDS: dict[type[PublicEvent], Callable[[Document, Any], None]] = {
-    c.CustomerRegisteredV1: _registered,
-    c.CustomerProfileUpdatedV1: _profile,
+    c.CustomerRegisteredV2: _registered,
+    c.CustomerProfileUpdatedV2: _profile,
     c.CustomerContactPointAddedV1: _contact_added,
     c.CustomerContactPointRemovedV1: _contact_removed,
     c.CustomerInteractionRecordedV1: _interaction,

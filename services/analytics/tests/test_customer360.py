@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from services.analytics import customer360
-from shared.events import EventEnvelope, PublicEvent
+from shared.events import REGISTRY, EventEnvelope, PublicEvent
 from shared.events import customer as c
 
 CID = UUID("5b3f0a4e-7a43-4d8e-9a1e-3f2b7c6d5e4f")
@@ -15,19 +15,14 @@ T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
 def envelopes(*events: PublicEvent) -> list[tuple[EventEnvelope, PublicEvent]]:
-    return [
-        (
-            EventEnvelope.wrap(
-                e,
-                source="/crm/customer",
-                aggregate_id=CID,
-                aggregate_version=v,
-                time=T0 + timedelta(minutes=v),
-            ),
-            e,
+    """Each event enveloped, paired with what the projector parses from it (older versions upcast)."""
+    wrapped = [
+        EventEnvelope.wrap(
+            e, source="/crm/customer", aggregate_id=CID, aggregate_version=v, time=T0 + timedelta(minutes=v)
         )
         for v, e in enumerate(events, start=1)
     ]
+    return [(envelope, REGISTRY.parse(envelope)) for envelope in wrapped]
 
 
 def project(stream: list[tuple[EventEnvelope, PublicEvent]]) -> customer360.Document:

@@ -102,6 +102,19 @@ async def test_country_comes_from_the_first_phone() -> None:
     assert docs["bo"]["country"] is None
 
 
+async def test_the_postal_address_country_wins_over_the_phone_country() -> None:
+    db = store(
+        POPULATION,
+        {
+            "ana": {"phones": ["+8613900000000"], "address": {"lines": ["1 Infinite Loop"], "country": "US"}},
+            "bo": {"phones": ["+8613900000001"], "address": {"lines": ["上海市黄浦区"], "country": None}},
+        },
+    )
+    await metrics.recompute_metrics(db, AnalyticsSettings(), AS_OF)  # type: ignore[arg-type]
+    assert db["customer_metrics"].docs[uid("ana")]["country"] == "US"
+    assert db["customer_metrics"].docs[uid("bo")]["country"] == "CN", "no country in the address: the phone's"
+
+
 async def test_merged_customers_orders_count_for_the_survivor() -> None:
     db = store([*POPULATION, imported("fay", "2026-06-15", "400")], {"fay": {"merged_into": uid("bo")}})
     await metrics.recompute_metrics(db, AnalyticsSettings(), AS_OF)  # type: ignore[arg-type]

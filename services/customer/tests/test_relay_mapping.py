@@ -8,7 +8,7 @@ from uuid import UUID
 from services.customer.application import CustomerApplication
 from services.customer.domain import Customer
 from services.customer.relay import MAPPING, to_public
-from shared.events.customer import CustomerProfileUpdatedV1, CustomerRegisteredV1
+from shared.events.customer import CustomerProfileUpdatedV2, CustomerRegisteredV2
 
 
 def events_of_a_full_life() -> list[object]:
@@ -46,13 +46,15 @@ def test_every_event_of_a_full_life_maps_to_its_customer() -> None:
 
 def test_registration_carries_the_normalised_profile() -> None:
     registered = to_public(events_of_a_full_life()[1])
-    assert isinstance(registered, CustomerRegisteredV1)
+    assert isinstance(registered, CustomerRegisteredV2)
     assert registered.phones == ["+447911123456"]
 
 
 def test_a_cleared_address_is_published_as_null_and_named_as_changed() -> None:
     updates = [to_public(e) for e in events_of_a_full_life() if isinstance(e, Customer.ProfileUpdated)]
-    assert isinstance(updates[1], CustomerProfileUpdatedV1)
+    assert isinstance(updates[0], CustomerProfileUpdatedV2)
+    assert updates[0].address is None, "the customer was erased: the address's key is shredded"
+    assert isinstance(updates[1], CustomerProfileUpdatedV2)
     assert updates[1].changed == ["address"]
     assert updates[1].address is None
     assert updates[0] is not None

@@ -15,7 +15,26 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "tags": ["vip"],
         "consent": {"email": True},
     },
+    "crm.customer.registered.v2": {
+        "name": "张伟",
+        "emails": ["zhang.wei@example.cn"],
+        "phones": ["+8613812345678"],
+        "address": {
+            "lines": ["建国路88号", "SOHO现代城A座1201"],
+            "city": "北京市",
+            "region": "北京市",
+            "postal_code": "100022",
+            "country": "CN",
+        },
+        "source": "web",
+        "tags": ["vip"],
+        "consent": {"email": True},
+    },
     "crm.customer.profile_updated.v1": {"changed": ["name"], "name": "Zhang Wei"},
+    "crm.customer.profile_updated.v2": {
+        "changed": ["address"],
+        "address": {"lines": ["1 Infinite Loop"], "city": "Cupertino", "region": "CA", "country": "US"},
+    },
     "crm.customer.contact_point_added.v1": {"kind": "phone", "value": "+447911123456"},
     "crm.customer.contact_point_removed.v1": {"kind": "email", "value": "old@example.com"},
     "crm.customer.interaction_recorded.v1": {

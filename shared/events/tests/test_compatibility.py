@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from shared.events import EventRegistry, schemas
 from shared.events.compatibility import breaking_changes
+from shared.events.customer import CustomerProfileUpdatedV2, CustomerRegisteredV1, CustomerRegisteredV2, PostalAddress
 
 BASE: dict[str, Any] = {
     "properties": {"customer_id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}},
@@ -45,3 +50,25 @@ def test_changing_a_shared_definition_breaks() -> None:
     old = with_(**{"$defs": {"Kind": {"enum": ["call", "email"]}}})
     new = with_(**{"$defs": {"Kind": {"enum": ["call"]}}})
     assert breaking_changes(old, new) == ["definition 'Kind' changed"]
+
+
+def test_adding_the_v2_address_events_breaks_nothing_published() -> None:
+    registry = EventRegistry([CustomerRegisteredV1, CustomerRegisteredV2, CustomerProfileUpdatedV2])
+    breaking, _ = schemas.problems(registry)
+    assert breaking == []
+    assert schemas.breaking_since("HEAD", registry) == []
+
+
+def test_making_the_v1_address_structured_in_place_is_breaking(tmp_path: Path) -> None:
+    class EditedRegisteredV1(CustomerRegisteredV1):  # what "just change v1" would look like
+        """A new customer was registered, with their first contact points and consent."""
+
+        event_type = "crm.customer.registered.v1"
+        address: PostalAddress | None = None  # type: ignore[assignment]
+
+    breaking, _ = schemas.problems(EventRegistry([EditedRegisteredV1]))
+    assert breaking == ["crm.customer.registered.v1: field 'address' changed type"]
+    name = CustomerRegisteredV1.schema_name()
+    (tmp_path / name).write_text((schemas.SCHEMA_DIR / name).read_text("utf-8"), "utf-8")
+    with pytest.raises(SystemExit, match="field 'address' changed type"):
+        schemas.write(EventRegistry([EditedRegisteredV1]), directory=tmp_path)
