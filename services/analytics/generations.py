@@ -60,6 +60,8 @@ class Generation(BaseModel):
     checksum: str | None = None
     scratch: bool = False
     """Built by `crm verify` to compare against; never resumed by a rebuild, never switched."""
+    staged: bool = False
+    """A rebuild checkpoint's staging collection is complete and replaces the documents next."""
 
     def document(self) -> dict[str, Any]:
         """The control document of this generation."""

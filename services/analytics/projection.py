@@ -187,11 +187,15 @@ class Customer360Projection:
         cursor = self.customers.find({"_id": {"$in": sorted(customer_ids)}})
         return {doc["_id"]: doc async for doc in cursor}
 
-    async def _write(self, batch: _Batch, new: list[dict[str, Any]], stored: list[dict[str, Any]]) -> None:
+    async def append(self, batch: _Batch) -> None:
+        """Write a batch's timeline and business entries, and wipe the timeline data of its erasures."""
         await self._insert_timeline(batch.entries)
         await self._insert_ignoring_duplicates(self.business, batch.business)
         for customer_id in batch.erasures:
             await self.timeline.update_many({"customer_id": customer_id}, {"$set": {"data": {}, "erased": True}})
+
+    async def _write(self, batch: _Batch, new: list[dict[str, Any]], stored: list[dict[str, Any]]) -> None:
+        await self.append(batch)
         raced = await self._insert_new(new)
         await self._replace(stored + raced)
 

@@ -1,10 +1,17 @@
 """Blue/green rebuild: a new projection generation from offset 0, switched in when caught up.
 
 The rebuild consumes every stream under the new generation's own consumer group into
-the new generation's own collections, with the same pure folds as the live projector,
-while the API keeps serving the active generation. Offsets are committed after each
-batch is written, so a crashed rebuild resumes where it stopped (the writes are
-idempotent, so the batch in flight at the crash is simply applied again).
+the new generation's own collections, with the same pure fold as the live projector
+(`projection.plan`), while the API keeps serving the active generation.
+
+Nobody reads a generation while it builds, so the rebuild keeps every 360 document in
+memory and writes them out only at checkpoints, all at once into a staging collection
+that then replaces the documents' collection; the timeline is appended per batch. A
+document is thus written once per checkpoint instead of once per batch that touches
+it (on FerretDB each single-document update costs a collection scan). Offsets are
+committed right after a checkpoint, so a crashed rebuild resumes from the last one:
+it reloads the documents and re-reads the records after it, which the folds'
+version checks and the timeline's event ids make idempotent.
 
 When the remaining lag is under the threshold the rebuild stops consuming, carries the
 jobs' derived data across (metrics recomputed on the new generation, fitted models and
@@ -28,11 +35,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient, ReplaceOne
+from pymongo.errors import OperationFailure
 
 from services.analytics import jobs
 from services.analytics.generations import Db, Generation, GenerationConflict, Generations
 from services.analytics.metrics import METRICS, recompute_metrics
-from services.analytics.projection import Customer360Projection
+from services.analytics.projection import CUSTOMER_360, BatchResult, Customer360Projection, Item, plan
 from services.analytics.projector import Record, parse
 from services.analytics.settings import AnalyticsSettings
 from shared.events.topics import STREAMS
@@ -64,12 +72,14 @@ class RebuildResult:
     lag_at_switch: int | None = None
     switched_from: int | None = None
     dropped: list[int] = field(default_factory=list)
+    consume_seconds: float = 0.0
+    """Time spent consuming and projecting (without the derived data and the switch)."""
     seconds: float = 0.0
 
     @property
     def rate(self) -> float:
-        """Records consumed per second by this run."""
-        return self.consumed / self.seconds if self.seconds else 0.0
+        """Records consumed and projected per second by this run."""
+        return self.consumed / self.consume_seconds if self.consume_seconds else 0.0
 
 
 @dataclass
@@ -79,6 +89,70 @@ class _Offsets:
 
     def total(self) -> int:
         return sum(self.end[tp] - self.begin.get(tp, 0) for tp in self.end)
+
+
+class InMemoryDocuments:
+    """A building generation's 360 documents, held in memory and written out at checkpoints.
+
+    A checkpoint writes every document into `customer_360_staging`, records that the
+    staging is complete, then drops `customer_360` and renames the staging in its
+    place (FerretDB cannot rename over an existing collection). `recover` finishes or
+    discards a checkpoint a crash interrupted.
+    """
+
+    STAGING = f"{CUSTOMER_360}_staging"
+
+    def __init__(self, projection: Customer360Projection, generations: Generations, number: int) -> None:
+        self.projection = projection
+        self.db = projection.customers.database
+        self.generations = generations
+        self.number = number
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.kept: set[str] = set()
+        """Documents to write: those loaded and those an applied event changed."""
+        self.chunk = 1_000
+
+    async def recover(self) -> None:
+        """Finish the swap of a complete staging collection, or drop an incomplete one."""
+        generation = await self.generations.get(self.number)
+        staged = generation is not None and generation.staged
+        if self.STAGING not in await self.db.list_collection_names():
+            return
+        if staged:
+            await self._swap()
+        else:
+            await self.db.drop_collection(self.STAGING)
+
+    async def load(self) -> None:
+        """Every document the generation already holds (a resumed rebuild); nothing for a new one."""
+        self.docs = {doc["_id"]: doc async for doc in self.projection.customers.find({})}
+        self.kept = set(self.docs)
+
+    async def apply(self, items: list[Item]) -> BatchResult:
+        """Fold `items` into the documents in memory; append their timeline and business entries now."""
+        result, batch = plan(self.docs, items)
+        await self.projection.append(batch)
+        self.kept |= batch.touched
+        return result
+
+    async def checkpoint(self) -> None:
+        """Write every document: into the staging collection, then in place of the documents' collection."""
+        await self.db.drop_collection(self.STAGING)
+        staging = self.db[self.STAGING]
+        docs = [self.docs[c] for c in sorted(self.kept)]
+        for start in range(0, len(docs), self.chunk):
+            await staging.insert_many(docs[start : start + self.chunk], ordered=False)
+        await self.generations.record(self.number, staged=True)
+        await self._swap()
+
+    async def _swap(self) -> None:
+        await self.db.drop_collection(CUSTOMER_360)
+        try:
+            await self.db[self.STAGING].rename(CUSTOMER_360)
+        except OperationFailure:  # renamed by an earlier, interrupted attempt
+            if self.STAGING in await self.db.list_collection_names():
+                raise
+        await self.generations.record(self.number, staged=False)
 
 
 class Rebuild:
@@ -132,8 +206,11 @@ class Rebuild:
         started = time.monotonic()
         projection = Customer360Projection(self.client[generation.database], bulk_chunk=self.settings.bulk_chunk)
         await projection.ensure_indexes()
-        lag = await self._consume(generation, projection, result, until, max_seconds, started)
-        result.seconds = time.monotonic() - started
+        memory = InMemoryDocuments(projection, self.generations, generation.number)
+        await memory.recover()
+        await memory.load()
+        lag = await self._consume(generation, memory, result, until, max_seconds, started)
+        result.seconds = result.consume_seconds = time.monotonic() - started
         if lag is None:  # out of time: stays "building", resumable
             return result
         now = datetime.now(UTC)
@@ -181,7 +258,7 @@ class Rebuild:
     async def _consume(
         self,
         generation: Generation,
-        projection: Customer360Projection,
+        memory: InMemoryDocuments,
         result: RebuildResult,
         until: datetime | None,
         max_seconds: float | None,
@@ -190,31 +267,43 @@ class Rebuild:
         """Consume until caught up; the lag left (None if `max_seconds` ran out first)."""
         consumer = self._consumer(generation)
         await consumer.start()
+        options = self.settings.rebuild
         try:
             target: _Offsets | None = None
+            since, checkpointed_at = 0, time.monotonic()
             while True:
-                batches = await consumer.getmany(timeout_ms=self.poll_ms, max_records=self.settings.batch_size)
+                batches = await consumer.getmany(timeout_ms=self.poll_ms, max_records=options.batch_size)
                 records = [record for tp in sorted(batches, key=_order) for record in batches[tp]]
                 if records:
-                    await self._apply(projection, records, result, until)
-                    await consumer.commit()
+                    await self._apply(memory, records, result, until)
+                    since += len(records)
                 if not consumer.assignment():
                     continue
                 offsets = await self._offsets(consumer)
                 target = target or offsets
                 position = {tp: await consumer.position(tp) for tp in offsets.end}
                 consumed = sum(position[tp] - offsets.begin.get(tp, 0) for tp in position)
-                await self.generations.record(generation.number, events=consumed)
                 if self.on_progress is not None:
                     self.on_progress(consumed, offsets.total())
                 if until is not None:
-                    if all(position.get(tp, 0) >= end for tp, end in target.end.items()):
-                        return 0
+                    done = all(position.get(tp, 0) >= end for tp, end in target.end.items())
+                    lag: int | None = 0 if done else None
                 else:
-                    lag: int = sum(offsets.end[tp] - position[tp] for tp in position)
-                    if lag <= self.lag_threshold:
-                        return lag
-                if max_seconds is not None and time.monotonic() - started > max_seconds:
+                    behind: int = sum(offsets.end[tp] - position[tp] for tp in position)
+                    lag = behind if behind <= self.lag_threshold else None
+                out_of_time = max_seconds is not None and time.monotonic() - started > max_seconds
+                due = (
+                    since >= options.checkpoint_records
+                    or time.monotonic() - checkpointed_at >= options.checkpoint_seconds
+                )
+                if since and (due or lag is not None or out_of_time):
+                    await memory.checkpoint()
+                    await consumer.commit()
+                    await self.generations.record(generation.number, events=consumed)
+                    since, checkpointed_at = 0, time.monotonic()
+                if lag is not None:
+                    return lag
+                if out_of_time:
                     return None
         finally:
             await consumer.stop()
@@ -227,7 +316,7 @@ class Rebuild:
 
     async def _apply(
         self,
-        projection: Customer360Projection,
+        memory: InMemoryDocuments,
         records: list[Record],
         result: RebuildResult,
         until: datetime | None,
@@ -237,7 +326,7 @@ class Rebuild:
         result.unprocessable += len(bad)
         items = [item for _, item in good if until is None or item[0].time <= until]
         result.after_until += len(good) - len(items)
-        applied = await projection.apply_batch(items)
+        applied = await memory.apply(items)
         result.applied += len(applied.applied)
         result.duplicates += applied.skipped
         result.failed += len(applied.failed)

@@ -55,6 +55,17 @@ class ModelSettings(BaseModel):
     """After a skipped refit (too few purchases yet, store down), try again this soon (capped by the interval)."""
 
 
+class RebuildSettings(BaseModel):
+    """How `crm rebuild analytics` reads and checkpoints (`CRM_ANALYTICS_REBUILD__*`)."""
+
+    batch_size: int = Field(default=5_000, ge=1, le=100_000)
+    """Records read and folded per round trip (the timeline is written per batch)."""
+    checkpoint_records: int = Field(default=200_000, ge=1)
+    """Write the 360 documents and commit the offsets after this many records (a crash resumes from there)."""
+    checkpoint_seconds: float = Field(default=120.0, gt=0)
+    """... or after this long, whichever comes first."""
+
+
 class AnalyticsSettings(BaseSettings):
     """Everything the analytics API and projector read from the environment."""
 
@@ -82,3 +93,5 @@ class AnalyticsSettings(BaseSettings):
     """RFM, lifecycle and value tier rules."""
     models: ModelSettings = ModelSettings()
     """CLV and churn model settings."""
+    rebuild: RebuildSettings = RebuildSettings()
+    """Batching and checkpoints of `crm rebuild analytics`."""

@@ -1,0 +1,170 @@
+"""Benchmark: a full `crm rebuild analytics` next to a raw aiokafka read of the same topics.
+
+Fills fresh topics with a mix of every stream's events for many customers (a
+registration each, then orders, campaign touches and tickets), then in the same run
+(1) reads every topic from offset 0 with a bare `AIOKafkaConsumer` (the ceiling: Kafka
+and the client alone) and (2) runs the real rebuild (`services.analytics.rebuild`) into
+a new generation and switches to it, in a child process so its peak memory (max RSS)
+is its own. Absolute numbers on a shared 2-core machine are noisy: read the ratio.
+
+Usage (servers up, `.local/stack.env` loaded):
+`python -m tests.bench.rebuild_rate --events 1000000 --customers 50000`
+(`make bench` runs a small one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID, uuid5
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pymongo import AsyncMongoClient, MongoClient
+
+from services.analytics.projection import Item
+from services.analytics.rebuild import Rebuild
+from services.analytics.settings import AnalyticsSettings, RebuildSettings
+from services.analytics.tests.builders import Stream, order
+from shared.events.topics import STREAMS
+from shared.platform.kafka import KafkaSettings
+from shared.platform.topicadmin import delete_topics, ensure_topics
+
+NAMESPACE = UUID("0b6a3f52-52f4-4d0e-a0f1-5a8a1f4b8c11")
+
+
+def events(total: int, customers: int) -> Iterator[Item]:
+    """`total` events: each customer registers, then orders, touches and tickets in turn."""
+    s = Stream()
+    ids = [str(uuid5(NAMESPACE, str(n))) for n in range(customers)]
+    for n, customer in enumerate(ids[: min(customers, total)]):
+        yield s.make("crm.customer.registered.v1", customer, customer, name=f"客户 {n}", emails=[f"c{n}@example.com"])
+    for n in range(total - min(customers, total)):
+        customer = ids[n % customers]
+        kind = n % 10
+        if kind < 6:
+            yield order(s, customer, f"{n % 97 + 1}.00", n % 700, currency="USD")
+        elif kind < 9:
+            message = str(uuid5(NAMESPACE, f"m{n}"))
+            yield s.make("crm.marketing.message_sent.v1", message, customer, message_id=message)
+        else:
+            ticket = str(uuid5(NAMESPACE, f"t{n}"))
+            yield s.make("crm.support.ticket_opened.v1", ticket, customer, ticket_id=ticket)
+
+
+async def fill(kafka: KafkaSettings, total: int, customers: int) -> float:
+    """Publish the events; returns the producer's events/s (generation included)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers, linger_ms=20, max_batch_size=1 << 20, **kafka.client_options()
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = []
+        for envelope, event in events(total, customers):
+            headers = [(k, v.encode()) for k, v in envelope.headers().items()]
+            pending.append(
+                await producer.send(kafka.topic(event.topic), envelope.body(), key=envelope.key, headers=headers)
+            )
+            if len(pending) >= 10_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return total / (time.perf_counter() - started)
+
+
+async def raw_rate(kafka: KafkaSettings, total: int) -> float:
+    """A bare consumer group reading every stream from the start: events/s from first record to last."""
+    consumer = AIOKafkaConsumer(
+        *[kafka.topic(t) for t in STREAMS],
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=kafka.group("bench-raw"),
+        auto_offset_reset="earliest",
+        max_poll_records=500,
+        **kafka.client_options(),
+    )
+    await consumer.start()
+    try:
+        seen, first = 0, 0.0
+        while seen < total:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=500)
+            got = sum(len(records) for records in batch.values())
+            if got and not first:
+                first = time.perf_counter()
+            seen += got
+        return seen / (time.perf_counter() - first)
+    finally:
+        await consumer.stop()
+
+
+async def rebuild_phase(prefix: str, database: str, batch_size: int) -> dict[str, Any]:
+    """The rebuild itself (run in the child process): its result and this process's peak RSS."""
+    kafka = KafkaSettings(topic_prefix=prefix)
+    settings = AnalyticsSettings(database=database, rebuild=RebuildSettings(batch_size=batch_size))
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    try:
+        result = await Rebuild(client, settings, kafka, lag_threshold=0).run()
+    finally:
+        await client.close()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "consumed": result.consumed,
+        "applied": result.applied,
+        "consume_seconds": result.consume_seconds,
+        "seconds": result.seconds,
+        "rate": result.rate,
+        "peak_rss_mib": peak_kib / 1024,
+    }
+
+
+def main() -> None:
+    """Run the benchmark and print a small report (or, with --phase rebuild, one JSON line)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--batch-size", type=int, default=5_000, help="records per rebuild batch")
+    parser.add_argument("--phase", choices=["all", "rebuild"], default="all")
+    parser.add_argument("--prefix", default=f"bench{os.getpid()}x{int(time.time())}.")
+    parser.add_argument("--database", default="")
+    args = parser.parse_args()
+    database = args.database or f"crm_{args.prefix[:-1]}"
+    if args.phase == "rebuild":
+        print(json.dumps(asyncio.run(rebuild_phase(args.prefix, database, args.batch_size))))
+        return
+    kafka = KafkaSettings(topic_prefix=args.prefix)
+    asyncio.run(ensure_topics(kafka))
+    mongo: MongoClient[dict[str, object]] = MongoClient(AnalyticsSettings().mongo_url)
+    try:
+        produced = asyncio.run(fill(kafka, args.events, args.customers))
+        raw = asyncio.run(raw_rate(kafka, args.events))
+        child = [sys.executable, "-m", "tests.bench.rebuild_rate", "--phase", "rebuild", "--prefix", args.prefix]
+        child += ["--database", database, "--batch-size", str(args.batch_size)]
+        done = subprocess.run(child, capture_output=True, text=True, check=True)
+        rebuilt = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        asyncio.run(delete_topics(kafka))
+        for name in (database, f"{database}_g1"):
+            mongo.drop_database(name)
+        mongo.close()
+    print(f"events: {args.events:,} over {args.customers:,} customers, all five streams; batch {args.batch_size}")
+    print(f"producer (aiokafka)              {produced:9.0f} events/s")
+    print(f"raw consumer (aiokafka)          {raw:9.0f} events/s")
+    print(
+        f"rebuild → MongoDB                {rebuilt['rate']:9.0f} events/s   "
+        f"({rebuilt['consumed']:,} in {rebuilt['consume_seconds']:.0f} s; raw is {raw / rebuilt['rate']:.1f}x faster)"
+    )
+    print(f"rebuild incl. metrics and switch {rebuilt['seconds']:9.0f} s")
+    print(f"rebuild peak memory (max RSS)    {rebuilt['peak_rss_mib']:9.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
