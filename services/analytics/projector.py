@@ -20,6 +20,7 @@ from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import Span, SpanKind
 from prometheus_client import Gauge, start_http_server
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
@@ -31,7 +32,7 @@ from services.analytics.settings import AnalyticsSettings
 from shared.events import REGISTRY, EventEnvelope, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
 from shared.events.topics import STREAMS
-from shared.platform import logs
+from shared.platform import logs, tracing
 from shared.platform.deadletter import dead_letter
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
@@ -65,19 +66,43 @@ class Projector:
         self.kafka = kafka
 
     async def handle(self, records: Sequence[Record]) -> None:
-        """Apply one batch; raises (so the batch is re-read) only if the store failed."""
+        """Apply one batch; raises (so the batch is re-read) only if the store failed.
+
+        Each record gets a CONSUMER span, a child of the trace its headers carry, that
+        lasts while its batch is applied (OpenTelemetry; exported only if configured).
+        """
+        spans = {id(record): _span(record, self.settings.group_id) for record in records}
+        try:
+            await self._apply(records, spans)
+        finally:
+            for span in spans.values():
+                span.end()
+
+    async def _apply(self, records: Sequence[Record], spans: dict[int, Span]) -> None:
         good, bad = parse(records)
         try:
             result = await self.projection.apply_batch([item for _, item in good])
-        except PyMongoError:
+        except PyMongoError as error:
             log.exception("store write failed; the batch will be read again")
+            for span in spans.values():
+                tracing.fail(span, error)
             await asyncio.sleep(self.settings.retry_delay_seconds)
             raise
         bad += [(good[index][0], exc) for index, exc in result.failed]
         for record, exc in bad:
+            tracing.fail(spans[id(record)], exc)
             await dead_letter(self.broker, self.kafka, self.settings.group_id, record, exc)
         for envelope in result.applied:
             CONSUMED.labels(self.settings.group_id, envelope.type).inc()
+
+
+def _span(record: Record, group: str) -> Span:
+    return tracing.tracer().start_span(
+        f"process {record.topic}",
+        context=tracing.from_kafka_headers(record.headers),
+        kind=SpanKind.CONSUMER,
+        attributes=tracing.record_attributes(record, group),
+    )
 
 
 def subscribe(

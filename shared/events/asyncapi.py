@@ -20,7 +20,9 @@ DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 
 _HEADERS = {
     "type": "object",
-    "description": "CloudEvents 1.0 attributes in binary mode, plus the aggregate's id and version.",
+    "description": (
+        "CloudEvents 1.0 attributes in binary mode, the aggregate's id and version, and the W3C trace context."
+    ),
     "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "ce_aggregateid"],
     "properties": {
         "ce_id": {"type": "string", "description": "Event id; the same event republished keeps it."},
@@ -38,6 +40,16 @@ _HEADERS = {
         "ce_aggregateversion": {"type": "string", "description": "Version of the aggregate after the event."},
         "ce_correlationid": {"type": "string", "description": "Id of the request that caused the event."},
         "ce_sequence": {"type": "string", "description": "Position in the publishing service's log."},
+        "ce_traceparent": {
+            "type": "string",
+            "description": "W3C traceparent of the publishing span (CloudEvents distributed-tracing extension).",
+        },
+        "ce_tracestate": {"type": "string", "description": "W3C tracestate travelling with ce_traceparent."},
+        "traceparent": {
+            "type": "string",
+            "description": "Same as ce_traceparent, under the W3C name OpenTelemetry Kafka instrumentations read.",
+        },
+        "tracestate": {"type": "string", "description": "Same as ce_tracestate, under its W3C name."},
         "content-type": {"const": "application/json"},
     },
 }
@@ -45,8 +57,8 @@ _HEADERS = {
 _KEY = "key = the customer id (else the aggregate id), so one customer's events arrive in order."
 
 
-def _message(model: Any) -> dict[str, Any]:
-    return {
+def _message(model: Any, registry: EventRegistry) -> dict[str, Any]:
+    message = {
         "name": model.event_type,
         "title": model.__name__,
         "summary": (model.__doc__ or "").strip().splitlines()[0],
@@ -54,6 +66,21 @@ def _message(model: Any) -> dict[str, Any]:
         "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
         "payload": schema_of(model),
         "bindings": {"kafka": {"key": {"type": "string", "format": "uuid", "description": _KEY}}},
+    }
+    newer = registry.superseded_by(model)
+    return message if newer is None else _superseded(message, newer.event_type)
+
+
+def _superseded(message: dict[str, Any], newer: str) -> dict[str, Any]:
+    """Mark a message a newer version replaced: still documented, since old records keep it on the topic."""
+    return {
+        **message,
+        "description": (
+            f"Superseded by `{newer}`. Producers no longer send this version, but records already on the "
+            f"topic keep it; the contract package upcasts them to `{newer}`."
+        ),
+        "payload": {**message["payload"], "deprecated": True},
+        "x-superseded-by": newer,
     }
 
 
@@ -89,7 +116,7 @@ def document(registry: EventRegistry = REGISTRY) -> dict[str, Any]:
         "channels": channels,
         "operations": operations,
         "components": {
-            "messages": {m.event_type: _message(m) for m in registry},
+            "messages": {m.event_type: _message(m, registry) for m in registry},
             "schemas": {"CloudEventHeaders": _HEADERS},
         },
     }

@@ -3,6 +3,10 @@
 On Kafka the envelope travels in CloudEvents *binary* mode: the attributes are
 `ce_*` headers and the record value is the event data as JSON, so a plain JSON
 consumer can read the value while a CloudEvents-aware one gets every attribute.
+
+The trace context of the publishing step travels as the CloudEvents distributed-tracing
+extension (`ce_traceparent`, `ce_tracestate`) and again under the plain W3C names
+(`traceparent`, `tracestate`), which OpenTelemetry-instrumented Kafka consumers read.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ SPECVERSION: Literal["1.0"] = "1.0"
 CONTENT_TYPE: Literal["application/json"] = "application/json"
 _NAMESPACE = uuid.UUID("6f1d3c1e-8a51-4f0e-9a57-5f0b6c2d7a10")
 _ATTRIBUTES = ("id", "source", "type", "specversion", "time", "subject", "dataschema")
-_EXTENSIONS = ("aggregateid", "aggregateversion", "correlationid", "sequence")
+_EXTENSIONS = ("aggregateid", "aggregateversion", "correlationid", "sequence", "traceparent", "tracestate")
+_TRACE_CONTEXT = ("traceparent", "tracestate")
 
 
 class MalformedEnvelope(ValueError):
@@ -56,6 +61,10 @@ class EventEnvelope(BaseModel):
     aggregateversion: int
     correlationid: str | None = None
     sequence: int | None = None
+    traceparent: str | None = None
+    """W3C `traceparent` of the span that published the event (CloudEvents distributed tracing)."""
+    tracestate: str | None = None
+    """W3C `tracestate` travelling with `traceparent`, when the trace has one."""
     data: dict[str, Any]
 
     @classmethod
@@ -69,6 +78,8 @@ class EventEnvelope(BaseModel):
         time: datetime,
         correlation_id: str | None = None,
         sequence: int | None = None,
+        traceparent: str | None = None,
+        tracestate: str | None = None,
     ) -> EventEnvelope:
         """Envelope `event`, raised by aggregate `aggregate_id` at `aggregate_version`."""
         return cls(
@@ -82,6 +93,8 @@ class EventEnvelope(BaseModel):
             aggregateversion=aggregate_version,
             correlationid=correlation_id,
             sequence=sequence,
+            traceparent=traceparent,
+            tracestate=tracestate,
             data=event.model_dump(mode="json"),
         )
 
@@ -95,10 +108,11 @@ class EventEnvelope(BaseModel):
         return json.dumps(self.data, ensure_ascii=False, separators=(",", ":")).encode()
 
     def headers(self) -> dict[str, str]:
-        """CloudEvents binary-mode headers (`ce_*` plus `content-type`)."""
+        """CloudEvents binary-mode headers (`ce_*` plus `content-type`), and the plain W3C trace headers."""
         values = self.model_dump(mode="json", include=set(_ATTRIBUTES + _EXTENSIONS))
         headers = {f"ce_{k}": str(v) for k, v in values.items() if v is not None}
         headers["content-type"] = self.datacontenttype
+        headers |= {k: str(values[k]) for k in _TRACE_CONTEXT if values.get(k) is not None}
         return headers
 
     @classmethod

@@ -28,11 +28,12 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import Span
 from pydantic import ValidationError
 
 from shared.events import REGISTRY, EventEnvelope, PublicEvent, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
-from shared.platform import logs
+from shared.platform import logs, tracing
 from shared.platform.deadletter import dead_letter
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
@@ -47,6 +48,8 @@ TRANSIENT: tuple[type[BaseException], ...] = (OSError, OperationalError, Interfa
 """Errors that mean "try again later", not "this message is bad"."""
 
 _UNPARSEABLE = (MalformedEnvelope, ValidationError)
+OUTCOME = "crm.consumer.outcome"
+"""Span attribute: handled, skipped (no handler) or dead_lettered."""
 
 
 @dataclass
@@ -66,18 +69,29 @@ class EventConsumer:
         return sorted({model.topic for model in self.handlers})
 
     async def handle(self, broker: KafkaBroker, record: Record) -> None:
-        """Process one record: handle it, skip it, or dead-letter it; raise only on transient errors."""
+        """Process one record: handle it, skip it, or dead-letter it; raise only on transient errors.
+
+        It runs inside a CONSUMER span continuing the trace in the record's headers, so the
+        events a handler stores carry that trace on to the next service.
+        """
+        attributes = tracing.record_attributes(record, self.group)
+        with tracing.consume_span(record.headers, f"process {record.topic}", attributes) as span:
+            span.set_attribute(OUTCOME, await self._handle(broker, record, span))
+
+    async def _handle(self, broker: KafkaBroker, record: Record, span: Span) -> str:
         try:
             envelope = EventEnvelope.from_kafka(record.headers, record.value or b"")
             model = REGISTRY.model(envelope.type)
         except UnknownEventType:
-            return  # a newer event on this topic that this service does not react to
+            return "skipped"  # a newer event on this topic that this service does not react to
         except _UNPARSEABLE as exc:
+            tracing.fail(span, exc)
             await dead_letter(broker, self.kafka, self.group, record, exc)
-            return
+            return "dead_lettered"
+        span.set_attributes({"messaging.message.id": envelope.id, "crm.event.type": envelope.type})
         handler = self.handlers.get(model)
         if handler is None:
-            return
+            return "skipped"
         try:
             event = model.model_validate(envelope.data)
             await self._call(handler, envelope, event)
@@ -86,10 +100,12 @@ class EventConsumer:
             await asyncio.sleep(self.retry_delay)
             raise
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop the partition
+            tracing.fail(span, exc)
             await dead_letter(broker, self.kafka, self.group, record, exc)
-            return
+            return "dead_lettered"
         self.handled += 1
         CONSUMED.labels(self.group, envelope.type).inc()
+        return "handled"
 
     @staticmethod
     async def _call(handler: Handler, envelope: EventEnvelope, event: PublicEvent) -> None:

@@ -15,7 +15,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from pydantic import BaseModel, SecretStr
 
-from shared.platform import correlation
+from shared.platform import correlation, tracing
 
 MAPPER_TOPIC = "shared.platform.eventstore:CorrelatedMapper"
 
@@ -54,15 +54,20 @@ def persistence_env(store: EventStoreSettings) -> dict[str, str]:
 
 
 class CorrelatedMapper(Mapper[UUID]):
-    """Stores the current correlation id with each new event.
+    """Stores the current correlation id and W3C trace context with each new event.
 
-    The id lands in the stored event's state as `correlation_id`; `eventsourcing`
-    ignores state keys that its event methods do not name, so aggregates replay as
-    before, while the relay reads it back to set the Kafka header.
+    The id lands in the stored event's state as `correlation_id`, the trace context as
+    `traceparent` (and `tracestate`); `eventsourcing` ignores state keys that its event
+    methods do not name, so aggregates replay as before, while the relay reads them back
+    to set the Kafka headers and continue the trace of the request that caused the event.
     """
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
+        stamped = vars(domain_event)
         cid = correlation.current()
-        if cid is not None and "correlation_id" not in vars(domain_event):
+        if cid is not None and "correlation_id" not in stamped:
             object.__setattr__(domain_event, "correlation_id", cid)
+        if not any(name in stamped for name in tracing.FIELDS):
+            for name, value in tracing.inject().items():
+                object.__setattr__(domain_event, name, value)
         return super().to_stored_event(domain_event)

@@ -1,4 +1,4 @@
-"""What every service's HTTP app has: correlation ids, metrics, health and readiness.
+"""What every service's HTTP app has: correlation ids, trace spans, metrics, health and readiness.
 
 `/healthz` says the process is up; `/readyz` runs the service's readiness checks (its
 store, the broker) and answers 503 naming the failing one, so Kubernetes stops
@@ -16,11 +16,12 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.events import asyncapi
-from shared.platform import correlation
+from shared.platform import correlation, tracing
 from shared.platform.kafka import KafkaSettings, readiness
 from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -28,6 +29,10 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 """Raises if a dependency is unreachable."""
 
 log = logging.getLogger("crm.http")
+
+UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probe and scrape endpoints: polled every few seconds, their spans would drown the real ones."""
+_TRACE_HEADERS = frozenset(name.encode() for name in tracing.FIELDS)
 
 
 class CorrelationMiddleware:
@@ -55,13 +60,61 @@ class CorrelationMiddleware:
             correlation.reset(token)
 
 
+class TracingMiddleware:
+    """One SERVER span per request, continuing the caller's W3C `traceparent` (or a new trace).
+
+    The span is current while the request runs, so the events it stores carry its
+    context. It is named by route template (`POST /customers/{customer_id}/notes`);
+    paths and query strings are not recorded, as they may hold personal data.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNTRACED:
+            await self.app(scope, receive, send)
+            return
+        # ASGI header names are lower-case bytes.
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _TRACE_HEADERS}
+        method: str = scope["method"]
+        status = 500
+        attributes = {"http.request.method": method, "url.scheme": str(scope.get("scheme", "http"))}
+        if cid := correlation.current():
+            attributes["crm.correlation_id"] = cid
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        with tracing.tracer().start_as_current_span(
+            method, context=tracing.extract(carrier), kind=SpanKind.SERVER, attributes=attributes
+        ) as span:
+            try:
+                await self.app(scope, receive, send_with_status)
+            finally:
+                route = getattr(scope.get("route"), "path", None)
+                if route:
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(StatusCode.ERROR)
+
+
 def _route_of(request: Request) -> str:
     route = request.scope.get("route")
     return getattr(route, "path", "unmatched")
 
 
 def instrument(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck]) -> None:
-    """Add correlation, metrics, access logs, `/healthz`, `/readyz` and `/metrics` to `app`."""
+    """Add correlation, tracing, metrics, access logs, `/healthz`, `/readyz` and `/metrics` to `app`.
+
+    Middleware order, outermost first: correlation id, trace span, metrics and access log,
+    so the access log line carries both and the span records the correlation id.
+    """
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -80,8 +133,24 @@ def instrument(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck])
         )
         return response
 
+    app.add_middleware(TracingMiddleware)
+    _without_native_tracing(app)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(_health_router(checks))
+
+
+def _without_native_tracing(app: FastAPI) -> None:
+    """Turn off FastAPI's own request spans (FastAPI >= 0.162 makes them once a tracer provider exists).
+
+    `TracingMiddleware` makes the one SERVER span per request; FastAPI's would be a second
+    one, recording the raw path and query string (search terms such as names and email
+    addresses: personal data we must not ship to a tracing backend). The service mains
+    build their apps without a `telemetry=` argument, so the setting is changed here, on
+    the config mapping FastAPI reads per request; the tracing tests fail if that changes.
+    """
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config["tracing"] = False
 
 
 def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:

@@ -1,4 +1,8 @@
-"""JSON logs, one object a line, each carrying the correlation id of its unit of work."""
+"""JSON logs, one object a line, each carrying the correlation id and trace of its unit of work.
+
+`configure` is the one call every process makes at start, so it also installs the
+process's tracer provider (`tracing.configure`): logs and traces are set up together.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.platform import correlation
+from shared.platform import correlation, tracing
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -30,6 +34,8 @@ class JsonFormatter(logging.Formatter):
         }
         if cid := correlation.current():
             entry["correlation_id"] = cid
+        if ids := tracing.current_ids():
+            entry["trace_id"], entry["span_id"] = ids
         entry |= {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -37,7 +43,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(service: str, level: str = "INFO") -> None:
-    """Route every logger (ours, uvicorn's, FastStream's) to JSON on stdout."""
+    """Route every logger (ours, uvicorn's, FastStream's) to JSON on stdout, and set up tracing for `service`."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
@@ -47,3 +53,4 @@ def configure(service: str, level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("aiokafka").setLevel("WARNING")
+    tracing.configure(service)

@@ -8,6 +8,8 @@ from uuid import uuid4
 
 from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from services.analytics.projection import BatchResult
 from services.analytics.projector import subscribe
@@ -16,6 +18,7 @@ from shared.events import EventEnvelope, PublicEvent
 from shared.events.customer import CustomerConsentChangedV1
 from shared.events.topics import CUSTOMER, dead_letter_topic
 from shared.platform.kafka import KafkaSettings, make_broker
+from shared.platform.tests.test_tracing import spans  # noqa: F401 - the in-memory span exporter fixture
 
 
 class RecordingProjection:
@@ -102,3 +105,24 @@ async def test_an_event_the_projection_fails_on_is_dead_lettered_with_the_error(
         await publish(test_broker, envelope_for(poison))
     assert "KeyError" in dead[0]["dlq_error"]
     assert dead[0]["ce_subject"] == poison
+
+
+async def test_each_record_gets_a_consumer_span_in_the_trace_its_headers_carry(
+    spans: InMemorySpanExporter,  # noqa: F811 - the fixture imported above
+) -> None:
+    trace_id, caller = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    envelope = envelope_for(str(uuid4()))
+    broker, _ = setup(RecordingProjection())
+    async with TestKafkaBroker(broker) as test_broker:
+        headers = envelope.headers() | {"traceparent": f"00-{trace_id}-{caller}-01"}
+        await test_broker.publish(envelope.body(), CUSTOMER, key=envelope.key, headers=headers)
+    consumer = [
+        s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER and s.name == f"process {CUSTOMER}"
+    ]
+    assert len(consumer) == 1
+    assert consumer[0].context is not None
+    assert consumer[0].parent is not None
+    assert f"{consumer[0].context.trace_id:032x}" == trace_id
+    assert f"{consumer[0].parent.span_id:016x}" == caller
+    assert consumer[0].attributes is not None
+    assert consumer[0].attributes["messaging.consumer.group.name"] == "analytics"
