@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from crm import dev, dlq, sales_import, status
+from crm import dev, dlq, rebuild, republish, sales_import, status, topics
 from shared.platform.auth import ROLES, AuthSettings, issue_token
-from shared.platform.kafka import KafkaSettings
-from shared.platform.topicadmin import ensure_topics
 
 app = typer.Typer(help="Operate the CRM platform.", no_args_is_help=True)
 
@@ -43,20 +40,12 @@ def token(
         raise typer.Exit(2) from exc
 
 
-topics_app = typer.Typer(help="Kafka topics as code.", no_args_is_help=True)
-app.add_typer(topics_app, name="topics")
-
-
-@topics_app.command("ensure")
-def topics_ensure() -> None:
-    """Create missing topics (streams and dead-letter topics) with partitions and unlimited retention."""
-    created = asyncio.run(ensure_topics(KafkaSettings()))
-    for name in created:
-        typer.echo(f"created {name}")
-    typer.echo(f"{len(created)} created; all topics present")
-
-
 app.command("status")(status.status)
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(topics.app, name="topics")
+app.command("republish")(republish.republish)
+app.add_typer(rebuild.rebuild_app, name="rebuild")
+app.command("verify")(rebuild.verify)
+app.add_typer(rebuild.projections_app, name="projections")
 app.add_typer(dev.app, name="dev")
 app.add_typer(sales_import.app, name="import")

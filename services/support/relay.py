@@ -218,12 +218,17 @@ class SupportPublisher:
             return _feedback(event)
         if kind is Ticket.CustomerChanged:
             self._customers[event.originator_id] = event.customer_id
-        return TICKET_EVENTS[kind](event, self._customer_of(event.originator_id))
+        return TICKET_EVENTS[kind](event, self._customer_of(event.originator_id, event.originator_version))
 
-    def _customer_of(self, ticket_id: Any) -> Any:
-        """The customer the ticket belonged to at the event; from the store when the relay starts mid-log."""
+    def _customer_of(self, ticket_id: Any, version: int) -> Any:
+        """The customer the ticket belonged to at the event (its Kafka key).
+
+        Starting mid-log (a restart, `crm republish --from`), the ticket is read at the event's
+        version, not as it is now: a ticket moved to another customer later keeps its old key.
+        """
         if ticket_id not in self._customers:
-            self._customers[ticket_id] = self.app.ticket(ticket_id).customer_id
+            ticket: Ticket = self.app.repository.get(ticket_id, version=version)
+            self._customers[ticket_id] = ticket.customer_id
         return self._customers[ticket_id]
 
 

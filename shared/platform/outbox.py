@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,8 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, Tracking, TrackingRecorder
 
 from shared.events import REGISTRY, EventEnvelope, PublicEvent
-from shared.platform import metrics
+from shared.events.envelope import event_id
+from shared.platform import metrics, tracing
 
 ToPublic = Callable[[Any], PublicEvent | None]
 """Maps a domain event to its public event, or None for an event kept private."""
@@ -27,6 +29,21 @@ Publish = Callable[[Sequence[EventEnvelope]], Awaitable[None]]
 """Publishes envelopes and returns only once the broker acknowledged every one."""
 
 log = logging.getLogger("crm.relay")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Consecutive stored events read for publishing: the last notification id and the public envelopes."""
+
+    last: int | None
+    """Id of the last notification read; None when there was none."""
+    notifications: int
+    envelopes: list[EventEnvelope]
+
+    @property
+    def private(self) -> int:
+        """Notifications that stayed private (no public event)."""
+        return self.notifications - len(self.envelopes)
 
 
 class Relay:
@@ -72,23 +89,47 @@ class Relay:
         public = self.to_public(domain_event)
         if public is None:
             return None
+        aggregate_id = UUID(str(notification.originator_id))
+        topic = REGISTRY.topic(public.event_type)
+        # A PRODUCER span continuing the trace stored with the event; the message carries its context.
+        trace = tracing.produced_context(
+            tracing.carrier_of(domain_event),
+            f"create {topic}",
+            {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "create",
+                "messaging.operation.name": "create",
+                "messaging.destination.name": topic,
+                "messaging.message.id": event_id(self.source, aggregate_id, notification.originator_version),
+                "crm.event.type": public.event_type,
+                "crm.event.sequence": notification.id,
+            },
+        )
         return EventEnvelope.wrap(
             public,
             source=self.source,
-            aggregate_id=UUID(str(notification.originator_id)),
+            aggregate_id=aggregate_id,
             aggregate_version=notification.originator_version,
             time=domain_event.timestamp,
             correlation_id=getattr(domain_event, "correlation_id", None),
             sequence=notification.id,
+            traceparent=trace.get(tracing.TRACEPARENT),
+            tracestate=trace.get(tracing.TRACESTATE),
         )
 
-    def _pending(self) -> tuple[int, list[EventEnvelope]]:
-        start = self.position() + 1
-        notes = self.app.recorder.select_notifications(start=start, limit=self.batch_size)
-        if not notes:
-            return self.position(), []
+    def batch(self, start: int, stop: int | None = None) -> Batch:
+        """The envelopes of the next `batch_size` notifications from `start` (up to `stop`), in order.
+
+        Shared by the relay (from its position) and `crm republish` (from any position, without
+        touching the relay's position), so both produce the very same envelopes.
+        """
+        notes = self.app.recorder.select_notifications(start=start, limit=self.batch_size, stop=stop)
         envelopes = [e for e in map(self.envelope, notes) if e is not None]
-        return notes[-1].id, envelopes
+        return Batch(last=notes[-1].id if notes else None, notifications=len(notes), envelopes=envelopes)
+
+    def _pending(self) -> tuple[int, list[EventEnvelope]]:
+        batch = self.batch(self.position() + 1)
+        return batch.last or self.position(), batch.envelopes
 
     def _record(self, position: int) -> None:
         self.tracking.insert_tracking(Tracking(application_name=self.name, notification_id=position))
