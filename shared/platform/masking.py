@@ -23,12 +23,21 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + ("*" if len(name) <= 2 else "***")
 
 
+def mask_address(address: Any) -> Any:
+    """A structured address keeps only its country (what analysts segment by); anything else becomes `***`."""
+    if address is None:
+        return None
+    if isinstance(address, dict):
+        return {"lines": ["***"], "country": address.get("country")}
+    return "***"
+
+
 def mask_360(doc: dict[str, Any]) -> dict[str, Any]:
     """A copy of a 360 document with its direct identifiers masked."""
     masked = dict(doc)
     masked["name"] = mask_name(doc.get("name"))
     masked["emails"] = [mask_email(e) for e in doc.get("emails", [])]
     masked["phones"] = [mask_phone(p) for p in doc.get("phones", [])]
-    masked["address"] = None if doc.get("address") is None else "***"
+    masked["address"] = mask_address(doc.get("address"))
     masked["interactions"] = [i | {"summary": "***"} for i in doc.get("interactions", [])]
     return masked
