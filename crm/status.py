@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,9 +28,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from eventsourcing.persistence import InfrastructureFactory, OperationalError, ProgrammingError
 from eventsourcing.utils import Environment
+from pymongo import MongoClient
 from rich.console import Console
 from rich.table import Table
 
+from services.analytics.generations import CONTROL, POINTER
 from services.customer.settings import CustomerSettings
 from services.marketing.settings import MarketingSettings
 from services.sales.settings import SalesSettings
@@ -41,6 +44,8 @@ from shared.platform.kafka import KafkaSettings
 
 HEALTHY, BEHIND, UNREACHABLE = 0, 1, 2
 """Exit codes of `crm status`."""
+ANALYTICS_GROUP = "analytics"
+"""The projector's group of generation 0 (later generations consume as `analytics-g<N>`)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,21 @@ class PartitionLag:
         return max(self.end - self.committed, 0)
 
 
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """One analytics projection generation: its consumer group's position, lag and last event."""
+
+    generation: int
+    status: str
+    database: str
+    group: str
+    position: int
+    """Records the generation's group has committed, over every partition."""
+    lag: int
+    last_event_at: str | None
+    """Kafka timestamp of the newest record the group has committed (UTC)."""
+
+
 @dataclass
 class StatusReport:
     """Everything `crm status` found, and the verdict on it."""
@@ -103,10 +123,12 @@ class StatusReport:
     kafka_error: str | None = None
     stores: list[StoreStatus] = field(default_factory=list)
     lags: list[PartitionLag] = field(default_factory=list)
+    projections: list[ProjectionStatus] = field(default_factory=list)
+    projections_error: str | None = None
 
     def exit_code(self, max_unpublished: int, max_lag: int) -> int:
         """2 if Kafka or a store is unreachable, 1 if anything is behind its threshold, else 0."""
-        if not self.kafka_ok or any(s.error for s in self.stores):
+        if not self.kafka_ok or any(s.error for s in self.stores) or self.projections_error:
             return UNREACHABLE
         if any(s.unpublished > max_unpublished for s in self.stores) or any(p.lag > max_lag for p in self.lags):
             return BEHIND
@@ -119,6 +141,8 @@ class StatusReport:
             "kafka": {"ok": self.kafka_ok, "error": self.kafka_error},
             "stores": [asdict(s) | {"unpublished": s.unpublished} for s in self.stores],
             "consumers": [asdict(p) | {"lag": p.lag} for p in self.lags],
+            "projections": [asdict(p) for p in self.projections],
+            "projections_error": self.projections_error,
         }
 
 
@@ -188,6 +212,68 @@ async def consumer_lags(kafka: KafkaSettings, groups: tuple[str, ...] = CONSUMER
 LagReader = Callable[[KafkaSettings], Awaitable[list[PartitionLag]]]
 
 
+def read_generations(env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The analytics projection generations (control collection), newest last; the active one flagged."""
+    url = env.get("CRM_ANALYTICS_MONGO_URL") or env.get("CRM_MONGO_URL") or "mongodb://127.0.0.1:27017/"
+    database = env.get("CRM_ANALYTICS_DATABASE", "crm_analytics")
+    group = env.get("CRM_ANALYTICS_GROUP_ID", "analytics")
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5_000, tz_aware=True)
+    try:
+        docs = {d["_id"]: d for d in client[database][CONTROL].find({})}
+    finally:
+        client.close()
+    active = int(docs.get(POINTER, {}).get("number", 0))
+    found = {int(d["number"]): d for key, d in docs.items() if key != POINTER}
+    found.setdefault(0, {"number": 0, "database": database, "group": group, "status": "active"})
+    return [d | {"status": "active" if n == active else d["status"]} for n, d in sorted(found.items())]
+
+
+async def projection_lags(kafka: KafkaSettings, generations: list[dict[str, Any]]) -> list[ProjectionStatus]:
+    """Position, lag and last consumed event time of the active and building generations' groups."""
+    shown = [g for g in generations if g["status"] in ("active", "building", "ready")]
+    lags = await consumer_lags(kafka, tuple(g["group"] for g in shown))
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers.split(","), **kafka.client_options())
+    await consumer.start()
+    try:
+        rows = []
+        for g in shown:
+            mine = [p for p in lags if p.group == g["group"]]
+            last = await _last_consumed(consumer, mine)
+            position, behind = sum(p.committed for p in mine), sum(p.lag for p in mine)
+            rows.append(ProjectionStatus(g["number"], g["status"], g["database"], g["group"], position, behind, last))
+        return rows
+    finally:
+        await consumer.stop()
+
+
+async def _last_consumed(consumer: AIOKafkaConsumer, lags: list[PartitionLag]) -> str | None:
+    """The newest Kafka timestamp among the last committed record of each partition."""
+    partitions = {TopicPartition(p.topic, p.partition): p.committed for p in lags if p.committed > 0}
+    if not partitions:
+        return None
+    consumer.assign(list(partitions))
+    for tp, committed in partitions.items():
+        consumer.seek(tp, committed - 1)
+    newest = 0
+    pending = set(partitions)
+    while pending:
+        batch = await consumer.getmany(*pending, timeout_ms=2_000, max_records=len(pending))
+        if not batch:
+            break
+        for tp, records in batch.items():
+            newest = max([newest, *(r.timestamp for r in records)])
+            pending.discard(tp)
+    return datetime.fromtimestamp(newest / 1000, UTC).isoformat() if newest else None
+
+
+def projections(kafka: KafkaSettings, env: Mapping[str, str]) -> list[ProjectionStatus]:
+    """What `crm status` shows about the analytics projection generations."""
+    return asyncio.run(projection_lags(kafka, read_generations(env)))
+
+
+ProjectionReader = Callable[[KafkaSettings, Mapping[str, str]], list[ProjectionStatus]]
+
+
 def collect(
     kafka: KafkaSettings,
     env: Mapping[str, str],
@@ -195,13 +281,30 @@ def collect(
     lags: LagReader = consumer_lags,
     stores: tuple[StoreSpec, ...] = STORES,
     timeout: float = 20.0,
+    generations: ProjectionReader | None = projections,
 ) -> StatusReport:
-    """Read every store and every group's lag; an unreachable Kafka is reported, not raised."""
+    """Read every store, every group's lag and the projection generations; outages are reported, not raised.
+
+    Only the active generation's group counts toward the verdict: a retired generation's
+    group stops consuming on purpose, and a building one is expected to lag.
+    """
     report = StatusReport(kafka_ok=True, stores=[read_store(s, store_settings(s, env)) for s in stores])
     try:
         report.lags = asyncio.run(asyncio.wait_for(lags(kafka), timeout))
     except Exception as exc:  # noqa: BLE001 - connection, timeout or protocol errors all mean "unreachable"
         report.kafka_ok, report.kafka_error = False, f"{type(exc).__name__}: {exc}"[:300]
+        return report
+    if generations is None:
+        return report
+    try:
+        report.projections = generations(kafka, env)
+    except Exception as exc:  # noqa: BLE001 - MongoDB or Kafka unreachable: reported
+        report.projections_error = f"{type(exc).__name__}: {exc}"[:300]
+        return report
+    active = next((p for p in report.projections if p.status == "active"), None)
+    if active is not None and active.group != ANALYTICS_GROUP:
+        report.lags = [p for p in report.lags if p.group != ANALYTICS_GROUP]
+        report.lags += asyncio.run(consumer_lags(kafka, (active.group,)))
     return report
 
 
@@ -222,6 +325,16 @@ def render(report: StatusReport, console: Console, max_unpublished: int, max_lag
         style = "red" if p.lag > max_lag else None
         groups.add_row(p.group, p.topic, str(p.partition), str(p.end), str(p.committed), str(p.lag), style=style)
     console.print(groups)
+    generations = Table(title="Analytics projection generations")
+    for column in ("generation", "status", "group", "position", "lag", "last event"):
+        generations.add_column(column)
+    for g in report.projections:
+        style = "red" if g.status == "active" and g.lag > max_lag else None
+        row = (str(g.generation), g.status, g.group, str(g.position), str(g.lag), g.last_event_at or "")
+        generations.add_row(*row, style=style)
+    console.print(generations)
+    if report.projections_error:
+        console.print(f"Projections: {report.projections_error}", style="red")
     console.print(f"Kafka: {'ok' if report.kafka_ok else report.kafka_error}")
 
 

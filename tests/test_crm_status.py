@@ -21,6 +21,7 @@ from crm.status import (
     STORES,
     UNREACHABLE,
     PartitionLag,
+    ProjectionStatus,
     StatusReport,
     StoreStatus,
     collect,
@@ -113,7 +114,7 @@ def test_an_unreachable_kafka_is_reported_not_raised(tmp_path: Path) -> None:
     async def down(_: KafkaSettings) -> list[PartitionLag]:
         raise ConnectionError("no broker")
 
-    report = collect(KafkaSettings(), {}, lags=down, stores=())
+    report = collect(KafkaSettings(), {}, lags=down, stores=(), generations=None)
     assert not report.kafka_ok
     assert "no broker" in (report.kafka_error or "")
     assert report.exit_code(0, 0) == UNREACHABLE
@@ -126,7 +127,8 @@ def test_cli_prints_json_and_exits_with_the_verdict(monkeypatch: pytest.MonkeyPa
         return [PartitionLag("analytics", "crm.customer.v1", 1, 6, 6)]
 
     def fake_collect(kafka: KafkaSettings, env: object) -> StatusReport:
-        return collect(kafka, {"CRM_CUSTOMER_STORE__SQLITE_PATH": store.sqlite_path}, lags=lags, stores=(CUSTOMER,))
+        env = {"CRM_CUSTOMER_STORE__SQLITE_PATH": store.sqlite_path}
+        return collect(kafka, env, lags=lags, stores=(CUSTOMER,), generations=None)
 
     monkeypatch.setattr(status_module, "collect", fake_collect)
     result = CliRunner().invoke(app, ["status", "--json"])
@@ -140,3 +142,30 @@ def test_cli_prints_json_and_exits_with_the_verdict(monkeypatch: pytest.MonkeyPa
     assert table.exit_code == HEALTHY
     assert "customer" in table.stdout
     assert "analytics" in table.stdout
+
+
+def test_projection_generations_are_listed_and_an_unreadable_analytics_store_is_unreachable() -> None:
+    async def lags(_: KafkaSettings) -> list[PartitionLag]:
+        return [PartitionLag("analytics", "crm.customer.v1", 0, 9, 9)]
+
+    row = ProjectionStatus(0, "active", "crm_analytics", "analytics", 9, 0, "2026-11-25T10:00:00+00:00")
+    report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=lambda kafka, env: [row])
+    assert report.exit_code(0, 0) == HEALTHY
+    assert report.as_json(0, 0)["projections"] == [
+        {
+            "generation": 0,
+            "status": "active",
+            "database": "crm_analytics",
+            "group": "analytics",
+            "position": 9,
+            "lag": 0,
+            "last_event_at": "2026-11-25T10:00:00+00:00",
+        }
+    ]
+
+    def down(kafka: KafkaSettings, env: object) -> list[ProjectionStatus]:
+        raise ConnectionError("mongo down")
+
+    report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=down)
+    assert report.exit_code(0, 0) == UNREACHABLE
+    assert "mongo down" in (report.projections_error or "")

@@ -91,6 +91,15 @@ def test_rebuild_switches_while_commands_arrive_without_a_read_error(platform: P
     gen1 = platform.mongo.client[f"{platform.mongo.name}_g1"]["customer_360"]
     assert gen1.count_documents({}) == len(first) + len(written)
 
+    def healthy() -> dict[str, Any] | None:
+        code, status = _crm(platform, "status")
+        active = [p for p in status["projections"] if p["status"] == "active"]
+        return status if code == 0 and [p["generation"] for p in active] == [1] and active[0]["lag"] == 0 else None
+
+    status = eventually(healthy, timeout=60, what="crm status: generation 1 active and caught up")
+    assert all(p["group"] != "analytics" for p in status["consumers"]), "the retired group no longer counts"
+    assert status["projections"][-1]["last_event_at"] is not None
+
     code, report = _crm(platform, "verify")
     assert code == 0, report
     assert report["generation"] == 1
