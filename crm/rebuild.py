@@ -35,7 +35,7 @@ from rich.text import Text
 
 from services.analytics.checksum import Checksum, checksum, differences
 from services.analytics.generations import GenerationConflict, Generations
-from services.analytics.rebuild import Rebuild, RebuildResult
+from services.analytics.rebuild import Rebuild, RebuildResult, group_members
 from services.analytics.settings import AnalyticsSettings
 from shared.platform.kafka import KafkaSettings
 
@@ -153,6 +153,8 @@ def rebuild_analytics(
             typer.echo(f"switched: generation {result.generation} is active (was {result.switched_from})")
         for number in result.dropped:
             typer.echo(f"dropped generation {number}")
+        if result.drop_skipped:
+            typer.echo(result.drop_skipped, err=True)
     if result.lag_at_switch is None and result.until is None and switch and result.switched_from is None:
         typer.echo("out of time before catching up; run the same command again to resume", err=True)
         raise typer.Exit(DIFFERENT)
@@ -275,7 +277,13 @@ def projections_drop(number: Annotated[int, typer.Argument(help="Generation to d
     """Drop a generation's collections (never the active one)."""
 
     async def work(client: AsyncMongoClient[dict[str, Any]]) -> None:
-        await Generations(client, AnalyticsSettings()).drop(number)
+        generations = Generations(client, AnalyticsSettings())
+        target = await generations.get(number)
+        if target is None:
+            raise LookupError(f"no generation {number}")
+        if await group_members(KafkaSettings(), target.group):
+            raise GenerationConflict(f"a consumer still reads as {target.group}; stop it (or let it move) first")
+        await generations.drop(number)
 
     _run(work)
     typer.echo(f"dropped generation {number}")

@@ -26,6 +26,7 @@ generation is kept for reading, never switched live.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -34,10 +35,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient, ReplaceOne
 from pymongo.errors import OperationFailure
 
-from services.analytics import jobs
 from services.analytics.generations import Db, Generation, GenerationConflict, Generations
 from services.analytics.metrics import METRICS, recompute_metrics
 from services.analytics.projection import CUSTOMER_360, BatchResult, Customer360Projection, Item, plan
@@ -72,6 +73,7 @@ class RebuildResult:
     lag_at_switch: int | None = None
     switched_from: int | None = None
     dropped: list[int] = field(default_factory=list)
+    drop_skipped: str | None = None
     consume_seconds: float = 0.0
     """Time spent consuming and projecting (without the derived data and the switch)."""
     seconds: float = 0.0
@@ -167,6 +169,7 @@ class Rebuild:
         lag_threshold: int = 100,
         on_progress: ProgressCallback | None = None,
         poll_ms: int = 500,
+        drop_wait_seconds: float = 30.0,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -175,6 +178,7 @@ class Rebuild:
         self.lag_threshold = lag_threshold
         self.on_progress = on_progress
         self.poll_ms = poll_ms
+        self.drop_wait_seconds = drop_wait_seconds
 
     async def run(
         self,
@@ -226,8 +230,16 @@ class Rebuild:
         result.switched_from = previous.number
         log.info("generation %s is active (was %s); lag at switch %s", generation.number, previous.number, lag)
         if drop_old:
-            await self.generations.drop(previous.number)
-            result.dropped.append(previous.number)
+            if await wait_until_left(self.kafka, previous.group, self.drop_wait_seconds):
+                await self.generations.drop(previous.number)
+                result.dropped.append(previous.number)
+            else:
+                result.drop_skipped = (
+                    f"generation {previous.number} kept: its group {previous.group} still has members after "
+                    f"{self.drop_wait_seconds:.0f}s (a projector that has not moved yet); drop it later with "
+                    f"`crm projections drop {previous.number}`"
+                )
+                log.warning(result.drop_skipped)
         result.seconds = time.monotonic() - started
         return result
 
@@ -340,6 +352,8 @@ class Rebuild:
         process refits on its own schedule. A point-in-time generation (`old` None)
         gets metrics as of its `until` and no scores.
         """
+        from services.analytics import jobs  # the models' scipy and sklearn load only when a switch needs them
+
         await recompute_metrics(new, self.settings, as_of)
         if old is None:
             return
@@ -352,6 +366,35 @@ class Rebuild:
         }
         if scores:
             await jobs.write_scores(new, scores)
+
+
+async def group_members(kafka: KafkaSettings, group: str) -> int:
+    """How many consumers are in consumer group `group` right now."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=kafka.bootstrap_servers.split(","),
+        request_timeout_ms=kafka.request_timeout_ms,
+        **kafka.client_options(),
+    )
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([kafka.group(group)])
+        return sum(len(described[5]) for response in responses for described in response.groups)
+    finally:
+        await admin.close()
+
+
+async def wait_until_left(kafka: KafkaSettings, group: str, seconds: float) -> bool:
+    """Wait until `group` has no member (the live projector moved on); False if it still has one after `seconds`.
+
+    Dropping a generation a projector still writes into would let its last batch
+    recreate the collections; the projector leaves the group when it moves.
+    """
+    deadline = time.monotonic() + seconds
+    while await group_members(kafka, group):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.5)
+    return True
 
 
 def _order(tp: TopicPartition) -> tuple[str, int]:
