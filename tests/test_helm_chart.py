@@ -216,6 +216,12 @@ def test_one_scaled_object_per_projector_group_bounded_by_partitions(objects: tu
     assert int(trigger["metadata"]["lagThreshold"]) > 0
 
 
+def test_after_a_rebuild_keda_follows_the_active_generations_group() -> None:
+    (scaled,) = of_kind(render("--set", "projector.generation=3"), "ScaledObject")
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["metadata"]["consumerGroup"].endswith("analytics-g3")
+
+
 def test_more_projector_replicas_than_partitions_is_refused() -> None:
     result = run_helm(
         "template",
