@@ -151,7 +151,8 @@ def rebuild_analytics(
         )
         if result.switched_from is not None:
             typer.echo(f"switched: generation {result.generation} is active (was {result.switched_from})")
-            typer.echo(f"on Kubernetes, let KEDA follow it: helm upgrade … --set projector.generation={result.generation}")
+            hint = f"helm upgrade … --set projector.generation={result.generation}"
+            typer.echo(f"on Kubernetes, let KEDA follow it: {hint}")
         for number in result.dropped:
             typer.echo(f"dropped generation {number}")
         if result.drop_skipped:
