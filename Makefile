@@ -80,6 +80,7 @@ token: install dev-env ## Print a dev JWT (ROLES="sales_rep analyst" to choose)
 bench: infra ## Benchmarks, each against a baseline in the same run: POST → 360, projector vs raw aiokafka, campaign sends vs raw SMTP
 	$(RUN) $(VENV)/bin/python -m tests.bench.post_to_360
 	$(RUN) $(VENV)/bin/python -m tests.bench.projector_throughput --events 3000 --customers 600
+	$(RUN) $(VENV)/bin/python -m tests.bench.rebuild_rate --events 20000 --customers 2000
 	$(RUN) $(VENV)/bin/python -m tests.bench.campaign_send --messages 300
 
 status: ## State of the local servers
