@@ -20,19 +20,9 @@ from aiokafka.errors import KafkaError
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
+from crm.progress import progress_bar
 from services.analytics.checksum import Checksum, checksum, differences
 from services.analytics.generations import GenerationConflict, Generations
 from services.analytics.rebuild import Rebuild, RebuildResult, group_members
@@ -46,14 +36,6 @@ projections_app = typer.Typer(help="Projection generations: list, switch, drop."
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 T = TypeVar("T")
 err = Console(stderr=True)
-
-
-class RateColumn(ProgressColumn):
-    """Events per second, as rich measures it over the last seconds."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("…" if speed is None else f"{speed:,.0f} ev/s", style="progress.data.speed")
 
 
 def _client(settings: AnalyticsSettings) -> AsyncMongoClient[dict[str, Any]]:
@@ -85,15 +67,7 @@ def _run(work: Callable[[AsyncMongoClient[dict[str, Any]]], Awaitable[T]]) -> T:
 
 @contextmanager
 def _bar(description: str, *, quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, disable=quiet) as progress:
+    with progress_bar(quiet=quiet, unit="ev") as progress:
         task = progress.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:

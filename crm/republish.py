@@ -28,18 +28,9 @@ from typing import Annotated, Any
 import typer
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+from rich.progress import Progress
 
+from crm.progress import progress_bar
 from services.customer.settings import CustomerSettings
 from services.marketing.settings import MarketingSettings
 from services.sales.settings import SalesSettings
@@ -136,14 +127,6 @@ async def republish_range(
     return summary
 
 
-class RateColumn(ProgressColumn):
-    """Notifications per second over rich's recent samples."""
-
-    def render(self, task: Task) -> Text:
-        """The rate, or a dash before the first sample."""
-        return Text(f"{task.speed:,.0f}/s" if task.speed else "-/s", style="progress.data.speed")
-
-
 def _fail(code: int, message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
@@ -217,15 +200,8 @@ def republish(
         summary = Summary(service, 1, 0)
     else:
         summary = Summary(service, start, _range(start, to, head))
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            RateColumn(),
-            TimeRemainingColumn(),
-        )
         try:
-            with Progress(*columns, console=Console(stderr=True), disable=as_json) as progress:
+            with progress_bar(quiet=as_json, unit="ev") as progress:
                 asyncio.run(_publish_all(kafka, broker, relay, SOURCES[service].stream, summary, progress))
         except Exception as exc:
             resume = (summary.last or summary.start - 1) + 1

@@ -50,10 +50,10 @@ async def fill(kafka: KafkaSettings, events: int, customers: int) -> float:
     return events / (time.perf_counter() - started)
 
 
-async def raw_rate(kafka: KafkaSettings, events: int) -> float:
-    """A bare consumer group reading the whole topic from the start: events/s from first record to last."""
+async def raw_rate(kafka: KafkaSettings, events: int, topics: tuple[str, ...] = (SALES,)) -> float:
+    """A bare consumer group reading whole topics from the start: events/s from first record to last."""
     consumer = AIOKafkaConsumer(
-        kafka.topic(SALES),
+        *[kafka.topic(t) for t in topics],
         bootstrap_servers=kafka.bootstrap_servers,
         group_id=kafka.group("bench-raw"),
         auto_offset_reset="earliest",

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid5
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient, MongoClient
 
 from services.analytics.projection import Item
@@ -36,6 +36,7 @@ from services.analytics.tests.builders import Stream, order
 from shared.events.topics import STREAMS
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import delete_topics, ensure_topics
+from tests.bench.projector_throughput import raw_rate
 
 NAMESPACE = UUID("0b6a3f52-52f4-4d0e-a0f1-5a8a1f4b8c11")
 
@@ -82,30 +83,6 @@ async def fill(kafka: KafkaSettings, total: int, customers: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-async def raw_rate(kafka: KafkaSettings, total: int) -> float:
-    """A bare consumer group reading every stream from the start: events/s from first record to last."""
-    consumer = AIOKafkaConsumer(
-        *[kafka.topic(t) for t in STREAMS],
-        bootstrap_servers=kafka.bootstrap_servers,
-        group_id=kafka.group("bench-raw"),
-        auto_offset_reset="earliest",
-        max_poll_records=500,
-        **kafka.client_options(),
-    )
-    await consumer.start()
-    try:
-        seen, first = 0, 0.0
-        while seen < total:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=500)
-            got = sum(len(records) for records in batch.values())
-            if got and not first:
-                first = time.perf_counter()
-            seen += got
-        return seen / (time.perf_counter() - first)
-    finally:
-        await consumer.stop()
-
-
 async def rebuild_phase(prefix: str, database: str, batch_size: int) -> dict[str, Any]:
     """The rebuild itself (run in the child process): its result and this process's peak RSS."""
     kafka = KafkaSettings(topic_prefix=prefix)
@@ -145,7 +122,7 @@ def main() -> None:
     mongo: MongoClient[dict[str, object]] = MongoClient(AnalyticsSettings().mongo_url)
     try:
         produced = asyncio.run(fill(kafka, args.events, args.customers))
-        raw = asyncio.run(raw_rate(kafka, args.events))
+        raw = asyncio.run(raw_rate(kafka, args.events, STREAMS))
         child = [sys.executable, "-m", "tests.bench.rebuild_rate", "--phase", "rebuild", "--prefix", args.prefix]
         child += ["--database", database, "--batch-size", str(args.batch_size)]
         done = subprocess.run(child, capture_output=True, text=True, check=True)
