@@ -36,6 +36,7 @@ from shared.platform import logs, tracing
 from shared.platform.deadletter import dead_letter
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
+from shared.platform.relaying import start_broker
 
 log = logging.getLogger("crm.analytics.projector")
 UNPROCESSABLE = (MalformedEnvelope, UnknownEventType, ValidationError)
@@ -129,20 +130,6 @@ def subscribe(
     return projector
 
 
-async def _start(broker: KafkaBroker, stop: asyncio.Event) -> bool:
-    """Start `broker`, retrying while Kafka is unreachable; False if stopped first."""
-    backoff = 0.5
-    while not stop.is_set():
-        try:
-            await broker.start()
-            return True
-        except Exception as exc:  # noqa: BLE001 - Kafka may simply not be up yet
-            log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, backoff)
-            await _wait(stop, backoff)
-            backoff = min(backoff * 2, 5.0)
-    return False
-
-
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
@@ -191,7 +178,7 @@ async def follow(
             log.exception("cannot create indexes; retrying")
             await _wait(stop, 1.0)
             continue
-        if not await _start(broker, stop):
+        if not await start_broker(broker, stop):
             return
         ACTIVE_GENERATION.set(generation.number)
         log.info("projecting into generation %s (database %s, group %s)", *_names(generation))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -51,7 +52,8 @@ def tracking_recorder(name: str, env: dict[str, str]) -> TrackingRecorder:
     return InfrastructureFactory.construct(Environment(name, env)).tracking_recorder()
 
 
-async def _start(broker: KafkaBroker, stop: asyncio.Event) -> bool:
+async def start_broker(broker: KafkaBroker, stop: asyncio.Event) -> bool:
+    """Start `broker`, retrying with backoff while Kafka is unreachable; False if `stop` was set first."""
     backoff = 0.5
     while not stop.is_set():
         try:
@@ -59,7 +61,8 @@ async def _start(broker: KafkaBroker, stop: asyncio.Event) -> bool:
             return True
         except Exception as exc:  # noqa: BLE001 - the broker may simply not be up yet
             log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, backoff)
-            await asyncio.sleep(backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, 5.0)
     return False
 
@@ -141,7 +144,7 @@ async def serve(
     halt = asyncio.Event()
     watcher = asyncio.create_task(_watch(leadership, halt, lost, stop))
     try:
-        if await _start(broker, halt):
+        if await start_broker(broker, halt):
             log.info("relay %s publishing from position %s", relay.name, await asyncio.to_thread(relay.position))
             try:
                 await relay.run(halt)
