@@ -65,3 +65,23 @@ def _recreated(platform: Platform) -> tuple[int, dict[str, list[str]]] | None:
     """`crm topics ensure`, retried while Kafka still finishes deleting the old topic."""
     code, ensured = topics(platform, "ensure")
     return (code, ensured) if code == 0 and ensured.get("created") else None
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite"])
+def test_verify_names_the_document_that_differs_from_the_log(platform: Platform) -> None:
+    for name in ("customer", "customer-relay", "analytics-projector"):
+        platform.start(name)
+    head = write_history(platform, customers=4)
+    eventually(lambda: _projected(platform, head), timeout=120, what="every event projected live")
+    code, equal = crm(platform, "verify")
+    assert (code, equal["equal"], equal["differences"]) == (0, True, 0), equal
+
+    victim = platform.mongo["customer_360"].find_one({})
+    assert victim is not None
+    platform.mongo["customer_360"].update_one({"_id": victim["_id"]}, {"$set": {"name": "篡改"}})
+    code, report = crm(platform, "verify")
+    assert code == 1, report
+    assert report["equal"] is False
+    assert report["documents"] == [{"collection": "customer_360", "id": victim["_id"], "kind": "differs"}]
+    scratch = _control(platform)[f"g{report['scratch']['generation']}"]
+    assert scratch["status"] == "dropped"  # the scratch generation is not left behind
