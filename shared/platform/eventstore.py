@@ -41,7 +41,7 @@ def persistence_env(store: EventStoreSettings) -> dict[str, str]:
         env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": store.sqlite_path}
         return env
     env |= {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "shared.platform.postgres",  # serialises first-time schema creation
         "POSTGRES_HOST": store.postgres_host,
         "POSTGRES_PORT": str(store.postgres_port),
         "POSTGRES_USER": store.postgres_user,
