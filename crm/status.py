@@ -232,37 +232,42 @@ async def projection_lags(kafka: KafkaSettings, generations: list[dict[str, Any]
     """Position, lag and last consumed event time of the active and building generations' groups."""
     shown = [g for g in generations if g["status"] in ("active", "building", "ready")]
     lags = await consumer_lags(kafka, tuple(g["group"] for g in shown))
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers.split(","), **kafka.client_options())
-    await consumer.start()
-    try:
-        rows = []
-        for g in shown:
-            mine = [p for p in lags if p.group == g["group"]]
-            last = await _last_consumed(consumer, mine)
-            position, behind = sum(p.committed for p in mine), sum(p.lag for p in mine)
-            rows.append(ProjectionStatus(g["number"], g["status"], g["database"], g["group"], position, behind, last))
-        return rows
-    finally:
-        await consumer.stop()
+    rows = []
+    for g in shown:
+        mine = [p for p in lags if p.group == g["group"]]
+        last = await _last_consumed(kafka, mine)
+        position, behind = sum(p.committed for p in mine), sum(p.lag for p in mine)
+        rows.append(ProjectionStatus(g["number"], g["status"], g["database"], g["group"], position, behind, last))
+    return rows
 
 
-async def _last_consumed(consumer: AIOKafkaConsumer, lags: list[PartitionLag]) -> str | None:
-    """The newest Kafka timestamp among the last committed record of each partition."""
+async def _last_consumed(kafka: KafkaSettings, lags: list[PartitionLag]) -> str | None:
+    """The newest Kafka timestamp among the last committed record of each partition (None before any).
+
+    The consumer is only built when there is a record to read: aiokafka raises
+    CancelledError from `stop()` on a consumer stopped right after its start.
+    """
     partitions = {TopicPartition(p.topic, p.partition): p.committed for p in lags if p.committed > 0}
     if not partitions:
         return None
-    consumer.assign(list(partitions))
-    for tp, committed in partitions.items():
-        consumer.seek(tp, committed - 1)
-    newest = 0
-    pending = set(partitions)
-    while pending:
-        batch = await consumer.getmany(*pending, timeout_ms=2_000, max_records=len(pending))
-        if not batch:
-            break
-        for tp, records in batch.items():
-            newest = max([newest, *(r.timestamp for r in records)])
-            pending.discard(tp)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers.split(","), enable_auto_commit=False, **kafka.client_options()
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(partitions))
+        for tp, committed in partitions.items():
+            consumer.seek(tp, committed - 1)
+        newest, pending = 0, set(partitions)
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=2_000, max_records=len(pending))
+            if not batch:
+                break
+            for tp, records in batch.items():
+                newest = max([newest, *(r.timestamp for r in records)])
+                pending.discard(tp)
+    finally:
+        await consumer.stop()
     return datetime.fromtimestamp(newest / 1000, UTC).isoformat() if newest else None
 
 
