@@ -218,10 +218,3 @@ class ActiveProjection:
                     self._current = (generation.number, Customer360Projection(db, bulk_chunk=self.bulk_chunk))
                 self._checked = time.monotonic()
         return self._current[1]
-
-    async def at(self, number: int) -> Customer360Projection | None:
-        """The projection of generation `number` (e.g. a point-in-time generation), if it exists."""
-        generation = await self.generations.get(number)
-        if generation is None or generation.status == "dropped":
-            return None
-        return Customer360Projection(self.generations.database(generation), bulk_chunk=self.bulk_chunk)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from pymongo import DESCENDING, AsyncMongoClient, UpdateOne
@@ -268,7 +267,7 @@ async def due_in(db: Db, settings: ModelSettings, now: datetime) -> float:
 
 
 async def run_schedule(
-    db: Db | Callable[[], Awaitable[Db]],
+    database: Callable[[], Awaitable[Db]],
     settings: AnalyticsSettings,
     clock: Clock,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -276,22 +275,18 @@ async def run_schedule(
 ) -> list[RefitResult | None]:
     """Refit whenever due; `rounds` bounds the loop for tests (None = forever). A failed round is logged.
 
-    `db` may be a function giving the database of the active projection generation: it is
-    asked before each wait, so a rebuild's switch moves the jobs to the new generation.
+    `database` gives the active projection generation's database. It is asked again at
+    least every `ACTIVE_CHECK_SECONDS`, so a rebuild's switch moves the jobs along.
     """
     results: list[RefitResult | None] = []
-    if inspect.iscoroutinefunction(db):  # (a pymongo database is callable too)
-        database: Callable[[], Awaitable[Db]] | None = db
-    else:
-        database, fixed = None, cast(Db, db)
     while rounds is None or len(results) < rounds:
-        current = await database() if database is not None else fixed
-        wait = await due_in(current, settings.models, clock())
+        db = await database()
+        wait = await due_in(db, settings.models, clock())
         if wait > 0:
-            await sleep(wait if database is None else min(wait, ACTIVE_CHECK_SECONDS))
+            await sleep(min(wait, ACTIVE_CHECK_SECONDS))
             continue
         try:
-            results.append(await refit(current, settings, clock()))
+            results.append(await refit(db, settings, clock()))
         except (NotEnoughData, PyMongoError) as exc:  # try again soon (orders may be arriving); stay up
             log.warning("refit skipped: %s", exc)
             results.append(None)

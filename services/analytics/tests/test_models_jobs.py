@@ -159,13 +159,18 @@ def test_the_schedule_refits_when_due_and_survives_a_restart() -> None:
         slept.append(seconds)
         now[0] += timedelta(seconds=seconds)
 
-    results = asyncio.run(jobs.run_schedule(db, settings, lambda: now[0], sleep, rounds=2))  # type: ignore[arg-type]
+    async def database() -> Database:
+        return db
+
+    results = asyncio.run(jobs.run_schedule(database, settings, lambda: now[0], sleep, rounds=2))  # type: ignore[arg-type]
     assert len(results) == 2
     assert all(results)
-    assert slept == [3600]  # fitted at once, then waited out the interval
+    assert sum(slept) == 3600  # fitted at once, then waited out the interval
+    assert max(slept) == jobs.ACTIVE_CHECK_SECONDS  # in steps, asking for the active generation between them
     now[0] += timedelta(minutes=20)  # a restart 20 minutes later waits the remaining 40 before refitting
-    asyncio.run(jobs.run_schedule(db, settings, lambda: now[0], sleep, rounds=1))  # type: ignore[arg-type]
-    assert slept == [3600, 2400]
+    slept.clear()
+    asyncio.run(jobs.run_schedule(database, settings, lambda: now[0], sleep, rounds=1))  # type: ignore[arg-type]
+    assert sum(slept) == 2400
 
 
 def test_the_schedule_skips_a_round_without_data_and_keeps_running() -> None:
@@ -174,6 +179,9 @@ def test_the_schedule_skips_a_round_without_data_and_keeps_running() -> None:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    results = asyncio.run(jobs.run_schedule(Database(), AnalyticsSettings(), lambda: NOW, sleep, rounds=1))  # type: ignore[arg-type]
+    async def empty() -> Database:
+        return Database()
+
+    results = asyncio.run(jobs.run_schedule(empty, AnalyticsSettings(), lambda: NOW, sleep, rounds=1))  # type: ignore[arg-type]
     assert results == [None]
     assert slept == [300]  # soon again: a fresh platform's orders may still be arriving
