@@ -28,11 +28,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from eventsourcing.persistence import InfrastructureFactory, OperationalError, ProgrammingError
 from eventsourcing.utils import Environment
-from pymongo import MongoClient
+from pymongo import AsyncMongoClient
 from rich.console import Console
 from rich.table import Table
 
-from services.analytics.generations import CONTROL, POINTER
+from services.analytics.generations import Generations
+from services.analytics.settings import AnalyticsSettings
 from services.customer.settings import CustomerSettings
 from services.marketing.settings import MarketingSettings
 from services.sales.settings import SalesSettings
@@ -212,33 +213,31 @@ async def consumer_lags(kafka: KafkaSettings, groups: tuple[str, ...] = CONSUMER
 LagReader = Callable[[KafkaSettings], Awaitable[list[PartitionLag]]]
 
 
-def read_generations(env: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The analytics projection generations (control collection), newest last; the active one flagged."""
+async def projection_lags(
+    kafka: KafkaSettings, env: Mapping[str, str]
+) -> tuple[list[ProjectionStatus], list[PartitionLag]]:
+    """The active, building and ready generations (position, lag, last consumed event), and the active group's lags."""
     url = env.get("CRM_ANALYTICS_MONGO_URL") or env.get("CRM_MONGO_URL") or "mongodb://127.0.0.1:27017/"
-    database = env.get("CRM_ANALYTICS_DATABASE", "crm_analytics")
-    group = env.get("CRM_ANALYTICS_GROUP_ID", "analytics")
-    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5_000, tz_aware=True)
+    settings = AnalyticsSettings.model_construct(  # only the names Generations needs, from `env`
+        mongo_url=url,
+        database=env.get("CRM_ANALYTICS_DATABASE") or AnalyticsSettings.model_fields["database"].default,
+        group_id=env.get("CRM_ANALYTICS_GROUP_ID") or ANALYTICS_GROUP,
+    )
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, serverSelectionTimeoutMS=5_000, tz_aware=True)
     try:
-        docs = {d["_id"]: d for d in client[database][CONTROL].find({})}
+        generations = await Generations(client, settings).all()
     finally:
-        client.close()
-    active = int(docs.get(POINTER, {}).get("number", 0))
-    found = {int(d["number"]): d for key, d in docs.items() if key != POINTER}
-    found.setdefault(0, {"number": 0, "database": database, "group": group, "status": "active"})
-    return [d | {"status": "active" if n == active else d["status"]} for n, d in sorted(found.items())]
-
-
-async def projection_lags(kafka: KafkaSettings, generations: list[dict[str, Any]]) -> list[ProjectionStatus]:
-    """Position, lag and last consumed event time of the active and building generations' groups."""
-    shown = [g for g in generations if g["status"] in ("active", "building", "ready")]
-    lags = await consumer_lags(kafka, tuple(g["group"] for g in shown))
+        await client.close()
+    shown = [g for g in generations if g.status in ("active", "building", "ready")]
+    lags = await consumer_lags(kafka, tuple(g.group for g in shown))
     rows = []
     for g in shown:
-        mine = [p for p in lags if p.group == g["group"]]
+        mine = [p for p in lags if p.group == g.group]
         last = await _last_consumed(kafka, mine)
         position, behind = sum(p.committed for p in mine), sum(p.lag for p in mine)
-        rows.append(ProjectionStatus(g["number"], g["status"], g["database"], g["group"], position, behind, last))
-    return rows
+        rows.append(ProjectionStatus(g.number, g.status, g.database, g.group, position, behind, last))
+    active = next(g.group for g in shown if g.status == "active")
+    return rows, [p for p in lags if p.group == active]
 
 
 async def _last_consumed(kafka: KafkaSettings, lags: list[PartitionLag]) -> str | None:
@@ -271,12 +270,12 @@ async def _last_consumed(kafka: KafkaSettings, lags: list[PartitionLag]) -> str 
     return datetime.fromtimestamp(newest / 1000, UTC).isoformat() if newest else None
 
 
-def projections(kafka: KafkaSettings, env: Mapping[str, str]) -> list[ProjectionStatus]:
-    """What `crm status` shows about the analytics projection generations."""
-    return asyncio.run(projection_lags(kafka, read_generations(env)))
+def projections(kafka: KafkaSettings, env: Mapping[str, str]) -> tuple[list[ProjectionStatus], list[PartitionLag]]:
+    """What `crm status` shows about the analytics projection generations, and the active group's lags."""
+    return asyncio.run(projection_lags(kafka, env))
 
 
-ProjectionReader = Callable[[KafkaSettings, Mapping[str, str]], list[ProjectionStatus]]
+ProjectionReader = Callable[[KafkaSettings, Mapping[str, str]], tuple[list[ProjectionStatus], list[PartitionLag]]]
 
 
 def collect(
@@ -302,14 +301,11 @@ def collect(
     if generations is None:
         return report
     try:
-        report.projections = generations(kafka, env)
+        report.projections, active = generations(kafka, env)
     except Exception as exc:  # noqa: BLE001 - MongoDB or Kafka unreachable: reported
         report.projections_error = f"{type(exc).__name__}: {exc}"[:300]
         return report
-    active = next((p for p in report.projections if p.status == "active"), None)
-    if active is not None and active.group != ANALYTICS_GROUP:
-        report.lags = [p for p in report.lags if p.group != ANALYTICS_GROUP]
-        report.lags += asyncio.run(consumer_lags(kafka, (active.group,)))
+    report.lags = [p for p in report.lags if p.group != ANALYTICS_GROUP] + active
     return report
 
 

@@ -149,8 +149,10 @@ def test_projection_generations_are_listed_and_an_unreadable_analytics_store_is_
         return [PartitionLag("analytics", "crm.customer.v1", 0, 9, 9)]
 
     row = ProjectionStatus(0, "active", "crm_analytics", "analytics", 9, 0, "2026-11-25T10:00:00+00:00")
-    report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=lambda kafka, env: [row])
-    assert report.exit_code(0, 0) == HEALTHY
+    active = [PartitionLag("analytics-g2", "crm.customer.v1", 0, 9, 7)]
+    report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=lambda kafka, env: ([row], active))
+    assert report.lags == active, "the active generation's group replaces the retired one"
+    assert report.exit_code(0, 0) == BEHIND
     assert report.as_json(0, 0)["projections"] == [
         {
             "generation": 0,
@@ -163,7 +165,7 @@ def test_projection_generations_are_listed_and_an_unreadable_analytics_store_is_
         }
     ]
 
-    def down(kafka: KafkaSettings, env: object) -> list[ProjectionStatus]:
+    def down(kafka: KafkaSettings, env: object) -> tuple[list[ProjectionStatus], list[PartitionLag]]:
         raise ConnectionError("mongo down")
 
     report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=down)
