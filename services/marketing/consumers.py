@@ -11,7 +11,7 @@ from typing import Any
 
 from services.marketing.application import MarketingApplication
 from services.marketing.settings import MarketingSettings
-from shared.events import REGISTRY, EventEnvelope
+from shared.events import EventEnvelope
 from shared.events import customer as c
 from shared.platform.consuming import EventConsumer, Handler, run_consumers
 from shared.platform.eventstore import persistence_env
@@ -66,7 +66,7 @@ def handlers(app: MarketingApplication) -> dict[type[Any], Handler]:
         c.CustomerMergedV1: merged,
         c.CustomerErasedV1: erased,
     }
-    return REGISTRY.handling_older_versions(newest)
+    return newest
 
 
 def build_consumer(app: MarketingApplication, kafka: KafkaSettings) -> EventConsumer:

@@ -16,7 +16,7 @@ from typing import Any
 
 from services.sales.application import SalesApplication
 from services.sales.settings import SalesSettings
-from shared.events import REGISTRY, EventEnvelope
+from shared.events import EventEnvelope
 from shared.events import customer as c
 from shared.events import marketing as m
 from shared.platform.consuming import EventConsumer, Handler, run_consumers
@@ -57,7 +57,7 @@ def handlers(sales: SalesApplication) -> dict[type[Any], Handler]:
         c.CustomerMergedV1: merged,
         c.CustomerErasedV1: erased,
     }
-    return REGISTRY.handling_older_versions(newest)
+    return newest
 
 
 def build_consumer(sales: SalesApplication, kafka: KafkaSettings) -> EventConsumer:

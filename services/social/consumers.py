@@ -21,7 +21,7 @@ from services.social.domain import StaleVersion
 from services.social.inbox import Inbox
 from services.social.lifecycle import CustomerLifecycle
 from services.social.settings import SocialSettings
-from shared.events import REGISTRY, EventEnvelope
+from shared.events import EventEnvelope
 from shared.events import customer as c
 from shared.platform.consuming import EventConsumer, Handler, run_consumers
 from shared.platform.eventstore import persistence_env
@@ -90,7 +90,7 @@ def build_consumer(app: SocialApplication, kafka: KafkaSettings) -> EventConsume
         c.CustomerMergedV1: reactions.merged,
         c.CustomerErasedV1: reactions.erased,
     }
-    return EventConsumer(GROUP, REGISTRY.handling_older_versions(newest), kafka)  # v1 events reach them upcast
+    return EventConsumer(GROUP, newest, kafka)  # v1 events reach them upcast (EventConsumer parses)
 
 
 def main() -> None:

@@ -8,15 +8,12 @@ the schemas, the AsyncAPI document and the contract tests need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Iterator
 
 from shared.events import customer, marketing, sales, social, support
 from shared.events.base import PublicEvent
 from shared.events.envelope import EventEnvelope
 from shared.events.upcasting import Upcast, Upcasters
-
-H = TypeVar("H", bound=Callable[..., Any])
 
 
 class UnknownEventType(LookupError):
@@ -79,10 +76,6 @@ class EventRegistry:
     def upcast(self, event: PublicEvent) -> PublicEvent:
         """`event` as the newest version of its event (unchanged if it is the newest)."""
         return self.upcasters.upcast(event)
-
-    def handling_older_versions(self, handlers: Mapping[type[PublicEvent], H]) -> dict[type[PublicEvent], H]:
-        """`handlers` (written for the newest versions) extended to the older versions, which are upcast first."""
-        return self.upcasters.handling_older_versions(handlers)
 
 
 REGISTRY = EventRegistry(

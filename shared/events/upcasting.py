@@ -8,14 +8,11 @@ against the contract package handles only the newest version of each event.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from shared.events.base import PublicEvent
-
-H = TypeVar("H", bound=Callable[..., Any])
 
 
 class UpcasterConflict(ValueError):
@@ -74,33 +71,3 @@ class Upcasters:
             if type(event) is not step.target:
                 raise TypeError(f"upcaster of {step.source.event_type} returned {type(event).__name__}")
         return event
-
-    def older_versions(self, model: type[PublicEvent]) -> list[type[PublicEvent]]:
-        """Every version that upcasts (directly or through a chain) to `model`."""
-        return sorted((m for m in self._steps if self.latest(m) is model), key=lambda m: m.event_type)
-
-    def handling_older_versions(self, handlers: Mapping[type[PublicEvent], H]) -> dict[type[PublicEvent], H]:
-        """`handlers` plus, for each older version of a handled event, the same handler behind the upcast.
-
-        A consumer that dispatches on the model of the envelope's own type (a v1 message
-        gives a v1 model) thereby reaches the handler written for the newest version.
-        """
-        extended: dict[type[PublicEvent], H] = dict(handlers)
-        for model, handler in handlers.items():
-            for older in self.older_versions(model):
-                extended.setdefault(older, self._behind_upcast(handler))
-        return extended
-
-    def _behind_upcast(self, handler: H) -> H:
-        """`handler`, called with the upcast event; stays a coroutine function if it was one."""
-        if inspect.iscoroutinefunction(handler):
-
-            async def upcast_then_await(envelope: Any, event: PublicEvent) -> Any:
-                return await handler(envelope, self.upcast(event))
-
-            return cast(H, upcast_then_await)
-
-        def upcast_then_call(envelope: Any, event: PublicEvent) -> Any:
-            return handler(envelope, self.upcast(event))
-
-        return cast(H, upcast_then_call)

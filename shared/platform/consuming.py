@@ -81,7 +81,7 @@ class EventConsumer:
     async def _handle(self, broker: KafkaBroker, record: Record, span: Span) -> str:
         try:
             envelope = EventEnvelope.from_kafka(record.headers, record.value or b"")
-            model = REGISTRY.model(envelope.type)
+            model = REGISTRY.latest(envelope.type)  # handlers are written for the newest version
         except UnknownEventType:
             return "skipped"  # a newer event on this topic that this service does not react to
         except _UNPARSEABLE as exc:
@@ -93,7 +93,7 @@ class EventConsumer:
         if handler is None:
             return "skipped"
         try:
-            event = model.model_validate(envelope.data)
+            event = REGISTRY.parse(envelope)  # validated as its own version, then upcast
             await self._call(handler, envelope, event)
         except self.transient:
             log.exception("transient failure on %s; the message will be read again", envelope.type)

@@ -11,7 +11,7 @@ from services.marketing.consumers import handlers
 from services.marketing.members import AudienceMember
 from services.marketing.messages import message_id
 from services.marketing.tests.conftest import NOW, web_customers
-from shared.events import EventEnvelope, PublicEvent
+from shared.events import REGISTRY, EventEnvelope, PublicEvent
 from shared.events import customer as c
 from shared.platform.eventstore import EventStoreSettings, persistence_env
 
@@ -26,8 +26,9 @@ def deliver(app: MarketingApplication, *events: PublicEvent, times: int = 1) -> 
             aggregate_version=1,
             time=datetime(2026, 1, 1, tzinfo=UTC),
         )
+        parsed = REGISTRY.parse(envelope)  # as EventConsumer does: v1 arrives upcast to v2
         for _ in range(times):
-            table[type(event)](envelope, event)
+            table[type(parsed)](envelope, parsed)
 
 
 def registered(cid: UUID, email: str, consent: bool = True) -> c.CustomerRegisteredV1:

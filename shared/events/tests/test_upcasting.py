@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 from uuid import UUID
 
 import pytest
@@ -176,27 +175,6 @@ def test_a_chain_upcasts_v1_through_v2_to_v3() -> None:
     assert from_v2 == ThingV3(label="a", labels=["a", "b"], count=2)
     assert registry.latest("crm.test.thing.v1") is ThingV3
     assert registry.superseded_by(ThingV1) is ThingV2
-    assert registry.upcasters.older_versions(ThingV3) == [ThingV1, ThingV2]
-
-
-def test_handlers_written_for_the_newest_version_receive_older_messages_upcast() -> None:
-    registry = EventRegistry([ThingV1, ThingV2, ThingV3], upcasts=CHAIN)
-    seen: list[PublicEvent] = []
-
-    def sync_handler(envelope: object, event: ThingV3) -> None:
-        seen.append(event)
-
-    async def async_handler(envelope: object, event: ThingV3) -> None:
-        seen.append(event)
-
-    for handler in (sync_handler, async_handler):
-        table = registry.handling_older_versions({ThingV3: handler})
-        assert set(table) == {ThingV1, ThingV2, ThingV3}
-        assert asyncio.iscoroutinefunction(table[ThingV1]) == asyncio.iscoroutinefunction(handler)
-        result = cast(Any, table[ThingV1])(None, ThingV1(label="a"))
-        if asyncio.iscoroutine(result):
-            asyncio.run(result)
-    assert seen == [ThingV3(label="a", labels=["a"], count=1)] * 2
 
 
 def test_conflicting_upcasters_are_refused() -> None:

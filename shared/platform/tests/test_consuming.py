@@ -12,7 +12,12 @@ from faststream.kafka import TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.events import EventEnvelope, PublicEvent
-from shared.events.customer import CustomerConsentChangedV1, CustomerErasedV1
+from shared.events.customer import (
+    CustomerConsentChangedV1,
+    CustomerErasedV1,
+    CustomerRegisteredV1,
+    CustomerRegisteredV2,
+)
 from shared.events.topics import CUSTOMER, dead_letter_topic
 from shared.platform.consuming import EventConsumer
 from shared.platform.kafka import KafkaSettings, make_broker
@@ -125,3 +130,18 @@ async def test_a_transient_error_is_raised_so_the_message_is_read_again() -> Non
 def test_topics_are_those_of_the_handled_events() -> None:
     consumer = EventConsumer("support", {CustomerErasedV1: lambda e, v: None}, KafkaSettings())
     assert consumer.topics == [CUSTOMER]
+
+
+async def test_a_v1_message_reaches_the_handler_written_for_v2_upcast() -> None:
+    seen: list[PublicEvent] = []
+    broker, _, dead = setup({CustomerRegisteredV2: lambda envelope, event: seen.append(event)})
+    old = CustomerRegisteredV1(
+        customer_id=uuid4(), name="王芳", emails=["w@example.cn"], phones=[], source="web", address="北京市朝阳区 1 号"
+    )
+    async with TestKafkaBroker(broker) as test_broker:
+        await publish(test_broker, wrap(old))
+    assert len(seen) == 1
+    assert isinstance(seen[0], CustomerRegisteredV2)
+    assert seen[0].address is not None
+    assert seen[0].address.lines == ["北京市朝阳区 1 号"]
+    assert dead == []
