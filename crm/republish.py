@@ -4,8 +4,9 @@ After a topic was lost (deleted, truncated, a cluster rebuilt) the events are st
 the service's event store. Republishing reads the store's notification log in order and
 publishes every public event again through the service's own relay (its `build_relay`,
 its mapping, `Relay.envelope`, `KafkaPublisher`), so each record carries the very same
-event id (`event_id(source, aggregate, version)`), `sequence`, key, value and headers as
-the first time: consumers dedupe by event id and a replay changes nothing they built.
+event id (`event_id(source, aggregate, version)`), `sequence`, key, value and CloudEvents
+headers as the first time: consumers dedupe by event id and a replay changes nothing they
+built. Only the trace-context headers differ: each publication is a new producer span.
 
 The relay's tracking position is never read for the range nor written: a running relay
 keeps publishing new events undisturbed, and the range ends at the store head as it was
@@ -190,7 +191,7 @@ def republish(
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Notifications per batch.")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary for scripts.")] = False,
 ) -> None:
-    """Re-emit a service's public events from its event store to Kafka, byte for byte as its relay did."""
+    """Re-emit a service's public events from its event store to Kafka as its relay did (same ids, keys, values)."""
     settings = _settings(service)
     kafka = KafkaSettings()
     broker = make_broker(kafka, client_id="crm-republish")

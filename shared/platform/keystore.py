@@ -20,7 +20,6 @@ from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from shared.platform.eventstore import EventStoreSettings
-from shared.platform.postgres import SCHEMA_LOCK
 
 KEY_BYTES = 32
 TABLE = "crm_subject_keys"
@@ -103,7 +102,6 @@ class PostgresKeyStore:
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
         with self.pool.connection() as db, contextlib.suppress(UniqueViolation, DuplicateTable):
             # IF NOT EXISTS still races when replicas start together; the loser's table exists.
-            db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))  # concurrent first opens
             db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, key BYTEA NOT NULL)")
 
     def key_for(self, subject: UUID) -> bytes:

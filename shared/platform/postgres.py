@@ -24,64 +24,38 @@ SCHEMA_LOCK = 0x63726D736368656D
 ATTEMPTS = 8
 
 
-def _create_serialised(create: Any, recorder: Any) -> None:
-    """Run `create(recorder)`, retrying while another process is creating the same schema."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            create(recorder)
-            return
-        except (IntegrityError, InternalError, OperationalError):
-            if attempt == ATTEMPTS:
-                raise
-            time.sleep(0.1 * attempt)
+class _SerialisedCreation:
+    """Mixin for `eventsourcing`'s PostgreSQL recorders: create the schema one process at a time."""
+
+    def create_table(self) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                super().create_table()  # type: ignore[misc]
+                return
+            except (IntegrityError, InternalError, OperationalError):
+                if attempt == ATTEMPTS:
+                    raise
+                time.sleep(0.1 * attempt)  # another process is creating the same schema
+
+    def _create_table(self, curs: Any) -> None:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        super()._create_table(curs)  # type: ignore[misc]
 
 
-def _locked(curs: Any) -> None:
-    curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-
-
-class AggregateRecorder(es.PostgresAggregateRecorder):
+class AggregateRecorder(_SerialisedCreation, es.PostgresAggregateRecorder):
     """`eventsourcing`'s aggregate recorder, creating its schema one process at a time."""
 
-    def create_table(self) -> None:
-        _create_serialised(es.PostgresAggregateRecorder.create_table, self)
 
-    def _create_table(self, curs: Any) -> None:
-        _locked(curs)
-        super()._create_table(curs)
-
-
-class ApplicationRecorder(es.PostgresApplicationRecorder):
+class ApplicationRecorder(_SerialisedCreation, es.PostgresApplicationRecorder):
     """`eventsourcing`'s application recorder, creating its schema one process at a time."""
 
-    def create_table(self) -> None:
-        _create_serialised(es.PostgresApplicationRecorder.create_table, self)
 
-    def _create_table(self, curs: Any) -> None:
-        _locked(curs)
-        super()._create_table(curs)
-
-
-class TrackingRecorder(es.PostgresTrackingRecorder):
+class TrackingRecorder(_SerialisedCreation, es.PostgresTrackingRecorder):
     """`eventsourcing`'s tracking recorder, creating its schema one process at a time."""
 
-    def create_table(self) -> None:
-        _create_serialised(es.PostgresTrackingRecorder.create_table, self)
 
-    def _create_table(self, curs: Any) -> None:
-        _locked(curs)
-        super()._create_table(curs)
-
-
-class ProcessRecorder(es.PostgresProcessRecorder):
+class ProcessRecorder(_SerialisedCreation, es.PostgresProcessRecorder):
     """`eventsourcing`'s process recorder, creating its schema one process at a time."""
-
-    def create_table(self) -> None:
-        _create_serialised(es.PostgresProcessRecorder.create_table, self)
-
-    def _create_table(self, curs: Any) -> None:
-        _locked(curs)
-        super()._create_table(curs)
 
 
 class Factory(es.PostgresFactory):
