@@ -71,6 +71,7 @@ def test_every_operation_has_a_summary_a_tag_and_documented_errors(
                 missing.append(f"{where}: no summary")
             if not operation.get("tags"):
                 missing.append(f"{where}: no tag")
-            if path not in PAGES and not any(code.startswith("4") for code in operation.get("responses", {})):
-                missing.append(f"{where}: no documented 4xx answer")
+            documented = [c for c in operation.get("responses", {}) if c.startswith("4") and c != "422"]
+            if path not in PAGES and not documented:  # (FastAPI adds 422 itself to any route with parameters)
+                missing.append(f"{where}: no documented 4xx answer besides validation")
     assert not missing, "\n".join(missing)
