@@ -23,9 +23,10 @@ import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
+from crm.progress import progress_bar
 from shared.events.topics import CONSUMER_GROUPS, dead_letter_topic
 from shared.platform.kafka import KafkaSettings
 
@@ -248,9 +249,8 @@ def redrive_command(
             typer.echo(f"error: no dead letter {', '.join(sorted(missing))} in group {group}", err=True)
             raise typer.Exit(NOT_FOUND)
         letters = [d for d in letters if d.id in message_ids]
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     try:
-        with Progress(*columns, console=Console(stderr=True), disable=as_json) as progress:
+        with progress_bar(quiet=as_json, unit="msg") as progress:
             sent = asyncio.run(redrive(KafkaSettings(), group, letters, progress))
     except Exception as exc:
         typer.echo(f"error: Kafka unreachable: {type(exc).__name__}: {exc}", err=True)
