@@ -10,7 +10,6 @@ and the partition moves on; a store outage stops and re-reads the batch instead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from shared.platform import logs, tracing
 from shared.platform.deadletter import dead_letter
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
+from shared.platform.outbox import wait_unless_stopped
 from shared.platform.relaying import start_broker
 
 log = logging.getLogger("crm.analytics.projector")
@@ -130,11 +130,6 @@ def subscribe(
     return projector
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-
-
 async def _active(generations: Generations, stop: asyncio.Event) -> Generation | None:
     """The active generation, waiting out a store outage; None if stopped first."""
     while not stop.is_set():
@@ -142,7 +137,7 @@ async def _active(generations: Generations, stop: asyncio.Event) -> Generation |
             return await generations.active()
         except PyMongoError:
             log.exception("cannot read the active generation; retrying")
-            await _wait(stop, 1.0)
+            await wait_unless_stopped(stop, 1.0)
     return None
 
 
@@ -176,7 +171,7 @@ async def follow(
             await projection.ensure_indexes()
         except PyMongoError:
             log.exception("cannot create indexes; retrying")
-            await _wait(stop, 1.0)
+            await wait_unless_stopped(stop, 1.0)
             continue
         if not await start_broker(broker, stop):
             return
@@ -184,7 +179,7 @@ async def follow(
         log.info("projecting into generation %s (database %s, group %s)", *_names(generation))
         try:
             while not stop.is_set():
-                await _wait(stop, poll_seconds)
+                await wait_unless_stopped(stop, poll_seconds)
                 if await _switched(generations, generation.number):
                     log.info("generation %s is no longer active; moving", generation.number)
                     break

@@ -21,6 +21,7 @@ import psycopg
 from prometheus_client import Gauge
 
 from shared.platform.eventstore import EventStoreSettings
+from shared.platform.outbox import wait_unless_stopped
 
 log = logging.getLogger("crm.leadership")
 
@@ -116,7 +117,7 @@ class Leadership:
             if not waiting_logged:
                 log.info("leadership %s: standby, another process is active", self.lock.name)
                 waiting_logged = True
-            await _sleep(stop, self.poll)
+            await wait_unless_stopped(stop, self.poll)
         return False
 
     async def watch(self, stop: asyncio.Event, lost: asyncio.Event) -> None:
@@ -127,7 +128,7 @@ class Leadership:
                 log.error("leadership %s: lost the lock, stopping to avoid publishing twice", self.lock.name)
                 lost.set()
                 return
-            await _sleep(stop, self.poll)
+            await wait_unless_stopped(stop, self.poll)
 
     async def check(self) -> None:
         """Raise `LeadershipLost` unless the lock is still ours (called before each publish)."""
@@ -157,10 +158,3 @@ def leadership_for(name: str, store: EventStoreSettings, poll: float = 1.0) -> L
     if store.backend != "postgres":
         return None
     return Leadership(AdvisoryLock(f"crm:{name}", connection_kwargs(store)), poll=poll)
-
-
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return

@@ -163,10 +163,11 @@ class Relay:
                 log.exception("publish failed; retrying from position %s in %.1fs", self._position, backoff)
                 published, backoff = 0, min(backoff * 2 + 0.1, max_backoff)
             if not published:
-                await _wait(stop, backoff)
+                await wait_unless_stopped(stop, backoff)
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
+async def wait_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, returning at once when `stop` is set (loops of relays, watchers, projector)."""
     try:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:

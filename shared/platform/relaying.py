@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ from shared.platform import logs
 from shared.platform.eventstore import EventStoreSettings, persistence_env
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.leadership import Leadership, leadership_for
-from shared.platform.outbox import Publish, Relay, ToPublic, topic_of
+from shared.platform.outbox import Publish, Relay, ToPublic, topic_of, wait_unless_stopped
 
 log = logging.getLogger("crm.relay")
 
@@ -61,8 +60,7 @@ async def start_broker(broker: KafkaBroker, stop: asyncio.Event) -> bool:
             return True
         except Exception as exc:  # noqa: BLE001 - the broker may simply not be up yet
             log.warning("Kafka not reachable (%s); retrying in %.1fs", exc, backoff)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), backoff)
+            await wait_unless_stopped(stop, backoff)
             backoff = min(backoff * 2, 5.0)
     return False
 
