@@ -21,7 +21,6 @@ from typing import Annotated, Any
 
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -29,6 +28,7 @@ from rich.table import Table
 from crm.progress import progress_bar
 from shared.events.topics import CONSUMER_GROUPS, dead_letter_topic
 from shared.platform.kafka import KafkaSettings
+from shared.platform.topicadmin import admin_client
 
 REDRIVEN = "dlq_redriven"
 """Header of a marker record: which dead letter (`partition:offset`) was redriven."""
@@ -100,13 +100,15 @@ def parse_dead_letters(records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[
 
 
 async def topic_partitions(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
-    """The partitions of a physical topic; none if it does not exist (never auto-created)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers.split(","), **kafka.client_options())
-    try:
-        await admin.start()
+    """The partitions of a physical topic; none if it does not exist (never auto-created).
+
+    Listing first matters: describing a missing topic is a metadata request that may
+    auto-create it with the broker's defaults on clusters where auto-creation is on.
+    """
+    async with admin_client(kafka) as admin:
+        if topic not in await admin.list_topics():
+            return []
         described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
     found = [d for d in described if d["topic"] == topic and d["error_code"] == 0]
     return sorted(TopicPartition(topic, p["partition"]) for d in found for p in d["partitions"])
 

@@ -111,7 +111,7 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     async def admin(kafka: KafkaSettings) -> AsyncIterator[FakeCluster]:
         yield fake
 
-    monkeypatch.setattr(topicadmin, "_admin", admin)
+    monkeypatch.setattr(topicadmin, "admin_client", admin)
     return fake
 
 

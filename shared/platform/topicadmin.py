@@ -113,7 +113,8 @@ class Reconciliation:
 
 
 @asynccontextmanager
-async def _admin(kafka: KafkaSettings) -> AsyncIterator[AIOKafkaAdminClient]:
+async def admin_client(kafka: KafkaSettings) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client with the platform's connection and security settings."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=kafka.bootstrap_servers.split(","),
         client_id="crm-topics",
@@ -185,7 +186,7 @@ def _raise_on_error(result: dict[str, Any], doing: str) -> None:
 
 async def describe_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) -> list[TopicState]:
     """Each topic among `specs` (default: all the platform's) on the cluster, against its spec."""
-    async with _admin(kafka) as admin:
+    async with admin_client(kafka) as admin:
         return await _describe(admin, kafka, _wanted(kafka, specs))
 
 
@@ -197,7 +198,7 @@ async def reconcile_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None =
     values on top: only drifted keys change.
     """
     wanted = _wanted(kafka, specs)
-    async with _admin(kafka) as admin:
+    async with admin_client(kafka) as admin:
         before = await _describe(admin, kafka, wanted)
         missing = [
             NewTopic(t.name, t.wanted_partitions, t.wanted_replication_factor, topic_configs=t.wanted_configs)
@@ -245,7 +246,7 @@ async def ensure_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = No
 async def delete_topics(kafka: KafkaSettings, specs: list[TopicSpec] | None = None) -> None:
     """Delete the topics among `specs` (default: all) that exist, e.g. a test's prefixed ones."""
     names = {kafka.topic(s.name) for s in (specs or all_topics())}
-    async with _admin(kafka) as admin:
+    async with admin_client(kafka) as admin:
         existing = sorted(names & set(await admin.list_topics()))
         if existing:
             await admin.delete_topics(existing)
