@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "deploy" / "helm" / "crm"
 PRODUCTION = CHART / "values-production.yaml"
 EVALUATION = CHART / "values-evaluation.yaml"
-CRDS = ROOT / ".local" / "crds"
+LOCAL = Path(os.environ.get("CRM_LOCAL_DIR", ROOT / ".local"))
+"""Where the provisioning scripts put what they fetch and build (they honour CRM_LOCAL_DIR)."""
+CRDS = LOCAL / "crds"
 KUBE_VERSION = "1.31.0"
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 SENSITIVE = ("SECRET", "PASSWORD", "KEY", "MONGO_URL", "TOKEN")
@@ -52,12 +54,19 @@ SETTINGS = {
 }
 
 
-def helm() -> str:
-    """The helm binary; a clear failure (not a skip) when it is not installed."""
-    found = shutil.which("helm", path=f"{ROOT / '.local' / 'tools' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+TOOLS = LOCAL / "tools" / "bin"
+
+
+def tool(name: str, installer: str) -> str:
+    """A pinned CLI from the provisioning (else PATH); a clear failure, never a skip, when it is missing."""
+    found = shutil.which(name, path=f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}")
     if found is None:
-        pytest.fail("helm is not installed: run deploy/local/helm.sh (installs it into .local/tools/bin)")
+        pytest.fail(f"{name} is not installed: run {installer} (installs it into {TOOLS})")
     return found
+
+
+def helm() -> str:
+    return tool("helm", "deploy/local/helm.sh")
 
 
 def run_helm(*args: str) -> subprocess.CompletedProcess[str]:
@@ -733,11 +742,7 @@ def test_service_monitors_scrape_every_api_relay_and_the_projector_in_production
 
 
 def kustomize() -> str:
-    """The kustomize binary; a clear failure (not a skip) when it is not installed."""
-    found = shutil.which("kustomize", path=str(ROOT / ".local" / "tools" / "bin"))
-    if found is None:
-        pytest.fail("kustomize is not installed: run deploy/kustomize/kustomize.sh (installs it into .local/tools/bin)")
-    return found
+    return tool("kustomize", "deploy/kustomize/kustomize.sh")
 
 
 @pytest.mark.parametrize("overlay", ["evaluation", "production"])
@@ -778,10 +783,7 @@ EXPLAINED = {
 
 
 def _uv() -> str:
-    found = shutil.which("uv", path=f"{ROOT / '.local' / 'tools' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
-    if found is None:
-        pytest.fail("uv is not installed: run `make install` (installs it into .local/tools/bin)")
-    return found
+    return tool("uv", "`make install`")
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
