@@ -8,6 +8,7 @@ tests never see each other's events.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -47,7 +48,26 @@ def _postgres_database(srv: Servers, name: str, *, drop: bool = False) -> None:
         f"password={srv.postgres_password} dbname={srv.postgres_db}"
     )
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' if drop else f'CREATE DATABASE "{name}"')
+        if not drop:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            return
+        try:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.errors.InsufficientPrivilege:
+            # FORCE must be allowed to end every session, autovacuum's included, and a
+            # non-superuser may not end that one; a plain DROP stops autovacuum itself.
+            _drop_when_free(conn, name)
+
+
+def _drop_when_free(conn: psycopg.Connection[tuple[object, ...]], name: str, attempts: int = 20) -> None:
+    for attempt in range(attempts):
+        try:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)  # a test process still closing its pool
 
 
 def _store_env(srv: Servers, backend: str, tmp_path: Path, db: str) -> dict[str, str]:
