@@ -126,6 +126,8 @@ class StatusReport:
     lags: list[PartitionLag] = field(default_factory=list)
     projections: list[ProjectionStatus] = field(default_factory=list)
     projections_error: str | None = None
+    read_store: str | None = None
+    """What answers on the read store's URL, e.g. "FerretDB v1.24.2-crm.1" (our patched build)."""
 
     def exit_code(self, max_unpublished: int, max_lag: int) -> int:
         """2 if Kafka or a store is unreachable, 1 if anything is behind its threshold, else 0."""
@@ -144,6 +146,7 @@ class StatusReport:
             "consumers": [asdict(p) | {"lag": p.lag} for p in self.lags],
             "projections": [asdict(p) for p in self.projections],
             "projections_error": self.projections_error,
+            "read_store": self.read_store,
         }
 
 
@@ -217,7 +220,7 @@ async def projection_lags(
     kafka: KafkaSettings, env: Mapping[str, str]
 ) -> tuple[list[ProjectionStatus], list[PartitionLag]]:
     """The active, building and ready generations (position, lag, last consumed event), and the active group's lags."""
-    url = env.get("CRM_ANALYTICS_MONGO_URL") or env.get("CRM_MONGO_URL") or "mongodb://127.0.0.1:27017/"
+    url = mongo_url(env)
     settings = AnalyticsSettings.model_construct(  # only the names Generations needs, from `env`
         mongo_url=url,
         database=env.get("CRM_ANALYTICS_DATABASE") or AnalyticsSettings.model_fields["database"].default,
@@ -238,6 +241,31 @@ async def projection_lags(
         rows.append(ProjectionStatus(g.number, g.status, g.database, g.group, position, behind, last))
     active = next(g.group for g in shown if g.status == "active")
     return rows, [p for p in lags if p.group == active]
+
+
+def mongo_url(env: Mapping[str, str]) -> str:
+    """The analytics read store's URL, as the analytics service reads it."""
+    return env.get("CRM_ANALYTICS_MONGO_URL") or env.get("CRM_MONGO_URL") or "mongodb://127.0.0.1:27017/"
+
+
+def describe_read_store(build_info: Mapping[str, Any]) -> str:
+    """FerretDB answers `buildInfo` with its own version beside the MongoDB one it emulates.
+
+    Operators need to see that it is our patched build (`v1.24.2-crm.1`): an unpatched
+    FerretDB scans a table on every lookup and hangs on large bulks.
+    """
+    if "ferretdbVersion" in build_info:
+        return f"FerretDB {build_info['ferretdbVersion']}"
+    return f"MongoDB {build_info.get('version', 'unknown')}"
+
+
+async def read_store_version(env: Mapping[str, str]) -> str:
+    """`describe_read_store` of the server behind the analytics read store's URL."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url(env), serverSelectionTimeoutMS=5_000)
+    try:
+        return describe_read_store(await client.admin.command("buildInfo"))
+    finally:
+        await client.close()
 
 
 async def _last_consumed(kafka: KafkaSettings, lags: list[PartitionLag]) -> str | None:
@@ -275,6 +303,14 @@ def projections(kafka: KafkaSettings, env: Mapping[str, str]) -> tuple[list[Proj
     return asyncio.run(projection_lags(kafka, env))
 
 
+def store_version(env: Mapping[str, str]) -> str:
+    """What `crm status` shows about the read store's server."""
+    return asyncio.run(read_store_version(env))
+
+
+StoreVersionReader = Callable[[Mapping[str, str]], str]
+
+
 ProjectionReader = Callable[[KafkaSettings, Mapping[str, str]], tuple[list[ProjectionStatus], list[PartitionLag]]]
 
 
@@ -286,6 +322,7 @@ def collect(
     stores: tuple[StoreSpec, ...] = STORES,
     timeout: float = 20.0,
     generations: ProjectionReader | None = projections,
+    read_store_server: StoreVersionReader | None = store_version,
 ) -> StatusReport:
     """Read every store, every group's lag and the projection generations; outages are reported, not raised.
 
@@ -306,6 +343,11 @@ def collect(
         report.projections_error = f"{type(exc).__name__}: {exc}"[:300]
         return report
     report.lags = [p for p in report.lags if p.group != ANALYTICS_GROUP] + active
+    if read_store_server is not None:
+        try:
+            report.read_store = read_store_server(env)
+        except Exception as exc:  # noqa: BLE001 - MongoDB unreachable: reported
+            report.projections_error = f"{type(exc).__name__}: {exc}"[:300]
     return report
 
 
@@ -337,6 +379,8 @@ def render(report: StatusReport, console: Console, max_unpublished: int, max_lag
     if report.projections_error:
         console.print(f"Projections: {report.projections_error}", style="red")
     console.print(f"Kafka: {'ok' if report.kafka_ok else report.kafka_error}")
+    if report.read_store:
+        console.print(f"Read store: {report.read_store}")
 
 
 def status(

@@ -25,6 +25,7 @@ from crm.status import (
     StatusReport,
     StoreStatus,
     collect,
+    describe_read_store,
     read_store,
     store_settings,
 )
@@ -150,7 +151,15 @@ def test_projection_generations_are_listed_and_an_unreadable_analytics_store_is_
 
     row = ProjectionStatus(0, "active", "crm_analytics", "analytics", 9, 0, "2026-11-25T10:00:00+00:00")
     active = [PartitionLag("analytics-g2", "crm.customer.v1", 0, 9, 7)]
-    report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=lambda kafka, env: ([row], active))
+    report = collect(
+        KafkaSettings(),
+        {},
+        lags=lags,
+        stores=(),
+        generations=lambda kafka, env: ([row], active),
+        read_store_server=lambda env: "FerretDB v1.24.2-crm.1",
+    )
+    assert report.as_json(0, 0)["read_store"] == "FerretDB v1.24.2-crm.1"
     assert report.lags == active, "the active generation's group replaces the retired one"
     assert report.exit_code(0, 0) == BEHIND
     assert report.as_json(0, 0)["projections"] == [
@@ -168,6 +177,11 @@ def test_projection_generations_are_listed_and_an_unreadable_analytics_store_is_
     def down(kafka: KafkaSettings, env: object) -> tuple[list[ProjectionStatus], list[PartitionLag]]:
         raise ConnectionError("mongo down")
 
-    report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=down)
+    report = collect(KafkaSettings(), {}, lags=lags, stores=(), generations=down, read_store_server=None)
     assert report.exit_code(0, 0) == UNREACHABLE
     assert "mongo down" in (report.projections_error or "")
+
+
+def test_the_read_store_is_named_with_ferretdbs_own_version_when_it_is_ferretdb() -> None:
+    assert describe_read_store({"version": "7.0.77", "ferretdbVersion": "v1.24.2-crm.1"}) == "FerretDB v1.24.2-crm.1"
+    assert describe_read_store({"version": "8.0.4"}) == "MongoDB 8.0.4"
