@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import AwareDatetime, BaseModel
 
 from services.analytics.pointintime import customer_as_of
-from services.analytics.projection import Customer360Projection
+from services.analytics.projection import TIMELINE_INDEX, Customer360Projection
 from shared.platform.auth import Principal, require_roles
 from shared.platform.masking import mask_360
 
@@ -49,7 +49,7 @@ def sees_pii(user: Principal) -> bool:
 
 
 def _for(user: Principal, doc: dict[str, Any]) -> dict[str, Any]:
-    public = {k: v for k, v in doc.items() if k not in ("_id", "versions")}
+    public = {k: v for k, v in doc.items() if k not in ("_id", "versions", TIMELINE_INDEX)}
     return public if sees_pii(user) else mask_360(public)
 
 

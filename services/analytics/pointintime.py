@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
-
 from services.analytics import customer360
 from services.analytics.projection import Customer360Projection, Item, plan
 from shared.events import REGISTRY, EventEnvelope
@@ -39,12 +37,7 @@ def _item(customer_id: str, entry: dict[str, Any]) -> Item:
 
 async def customer_as_of(projection: Customer360Projection, customer_id: str, as_of: datetime) -> dict[str, Any] | None:
     """The 360 of `customer_id` from the events up to `as_of` (inclusive); None if there were none."""
-    when = as_of.astimezone(UTC).isoformat()
-    current = await projection.customers.find_one({"_id": customer_id}, {"absorbed": 1})
-    ids = [customer_id, *customer360.absorbed_ids(current or {})]
-    query = {"customer_id": {"$in": ids}, "time": {"$lte": when}}
-    cursor = projection.timeline.find(query).sort([("time", ASCENDING), ("_id", ASCENDING)])
-    entries = [entry async for entry in cursor]
+    entries = await projection.timeline_of(customer_id, until=as_of.astimezone(UTC).isoformat())
     own = [e for e in entries if e["customer_id"] == customer_id]
     if not own:
         return None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,18 @@ CUSTOMER_360 = "customer_360"
 TIMELINE = "customer_timeline"
 BUSINESS_EVENTS = "business_events"
 DUPLICATE_KEY = 11000
+TIMELINE_INDEX = "timeline_index"
+"""Field of each 360 document: `"<time>|<event id>"` of every timeline entry about that customer, sorted.
+
+A customer's timeline is read through it, by `_id`: on our local read store (FerretDB on
+SQLite, see the README's "Read store") only `_id` conditions use an index, so a query by
+`customer_id` would read the whole timeline collection. Sorted by (time, id), it is the
+same whatever order the streams' events arrived in, so replays stay byte-identical.
+Strings, not `[time, id]` pairs: FerretDB v1 refuses nested arrays. Every time ends in
+"+00:00", so no time is a prefix of another and the strings sort as the pairs would.
+"""
+IN_CHUNK = 1_000
+"""Ids per `_id: {$in: [...]}` query: our FerretDB patch pushes down lists up to this long."""
 
 Item = tuple[EventEnvelope, PublicEvent]
 
@@ -41,6 +54,9 @@ class _Batch:
     entries: list[dict[str, Any]] = field(default_factory=list)
     business: list[dict[str, Any]] = field(default_factory=list)
     erasures: list[str] = field(default_factory=list)
+    """Erased customers whose 360 has no timeline index (built before it existed): wiped by `customer_id`."""
+    erased_entries: list[str] = field(default_factory=list)
+    """Timeline entries (event ids) whose data an erasure in this batch wipes."""
     touched: set[str] = field(default_factory=set)
 
 
@@ -78,6 +94,30 @@ def _chain(docs: dict[str, dict[str, Any]], first: str, changed: dict[str, dict[
         chain.append(current)
         current = _doc(docs, current).get("merged_into")
     return chain
+
+
+def index_entry(doc: dict[str, Any], envelope: EventEnvelope) -> None:
+    """List `envelope`'s timeline entry in `doc`'s timeline index, in (time, id) order, once."""
+    entry = f"{envelope.time.isoformat()}|{envelope.id}"
+    index: list[str] = doc.setdefault(TIMELINE_INDEX, [])
+    at = bisect.bisect_left(index, entry)
+    if at == len(index) or index[at] != entry:
+        index.insert(at, entry)
+
+
+def _erase_entries(batch: _Batch, docs: dict[str, dict[str, Any]], customer_ids: Iterable[str]) -> None:
+    """Plan the wiping of every timeline entry of `customer_ids` (an erased customer and those it absorbed)."""
+    for customer_id in customer_ids:
+        doc = docs.get(customer_id)
+        if doc is not None and TIMELINE_INDEX in doc:
+            batch.erased_entries += [entry.partition("|")[2] for entry in doc[TIMELINE_INDEX]]
+        else:
+            batch.erasures.append(customer_id)
+
+
+def _split(entry: str) -> tuple[str, str]:
+    time, _, event_id = entry.partition("|")
+    return time, event_id
 
 
 def timeline_entry(envelope: EventEnvelope, *, erased: bool) -> dict[str, Any]:
@@ -125,8 +165,10 @@ def plan(docs: dict[str, dict[str, Any]], items: Sequence[Item]) -> tuple[BatchR
             continue
         is_erasure = isinstance(event, CustomerErasedV1)
         batch.entries.append(timeline_entry(envelope, erased=doc["erased"] or is_erasure))
-        batch.erasures += [envelope.subject, *customer360.absorbed_ids(doc)] if is_erasure else []
+        index_entry(changed[envelope.subject], envelope)
         docs.update(changed)
+        if is_erasure:
+            _erase_entries(batch, docs, [envelope.subject, *customer360.absorbed_ids(doc)])
         batch.touched.update(changed)
         result.applied.append(envelope)
     return result, batch
@@ -191,8 +233,11 @@ class Customer360Projection:
         """Write a batch's timeline and business entries, and wipe the timeline data of its erasures."""
         await self._insert_timeline(batch.entries)
         await self._insert_ignoring_duplicates(self.business, batch.business)
+        wipe = {"$set": {"data": {}, "erased": True}}
+        for start in range(0, len(batch.erased_entries), IN_CHUNK):
+            await self.timeline.update_many({"_id": {"$in": batch.erased_entries[start : start + IN_CHUNK]}}, wipe)
         for customer_id in batch.erasures:
-            await self.timeline.update_many({"customer_id": customer_id}, {"$set": {"data": {}, "erased": True}})
+            await self.timeline.update_many({"customer_id": customer_id}, wipe)
 
     async def _write(self, batch: _Batch, new: list[dict[str, Any]], stored: list[dict[str, Any]]) -> None:
         await self.append(batch)
@@ -243,11 +288,53 @@ class Customer360Projection:
 
     async def timeline_page(self, customer_id: str, *, limit: int, after: str | None) -> list[dict[str, Any]]:
         """Timeline of `customer_id` and of customers merged into them, in time order, after `after` (time|id)."""
-        doc = await self.customers.find_one({"_id": customer_id}, {"absorbed": 1})
-        ids = [customer_id, *customer360.absorbed_ids(doc or {})]
-        query: dict[str, Any] = {"customer_id": customer_id if len(ids) == 1 else {"$in": ids}}
+        if not after:
+            return await self.timeline_of(customer_id, limit=limit)
+        time, _, event_id = after.partition("|")
+        return await self.timeline_of(customer_id, after=(time, event_id), limit=limit)
+
+    async def timeline_of(
+        self,
+        customer_id: str,
+        *,
+        after: tuple[str, str] | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entries of `customer_id` and the customers it absorbed, by (time, id): after `after`, up to `until`.
+
+        Read by `_id` through the 360 documents' timeline indexes. A document written
+        before the index existed has none; its customers' timelines are then queried by
+        `customer_id` as before (a collection scan on FerretDB) until a rebuild adds it.
+        """
+        doc = await self.customers.find_one({"_id": customer_id}, {"absorbed": 1, TIMELINE_INDEX: 1})
+        if doc is None:
+            return []  # every event about a customer creates their 360 document
+        absorbed = customer360.absorbed_ids(doc)
+        docs = [doc]
+        if absorbed:
+            cursor = self.customers.find({"_id": {"$in": absorbed}}, {TIMELINE_INDEX: 1})
+            docs += [d async for d in cursor]
+        if any(TIMELINE_INDEX not in d for d in docs):
+            return await self._timeline_by_customer([customer_id, *absorbed], after, until, limit)
+        keys = sorted(_split(entry) for d in docs for entry in d[TIMELINE_INDEX])
+        keys = [k for k in keys if (after is None or k > after) and (until is None or k[0] <= until)]
+        ids = [event_id for _, event_id in keys[:limit]]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), IN_CHUNK):
+            found |= {e["_id"]: e async for e in self.timeline.find({"_id": {"$in": ids[start : start + IN_CHUNK]}})}
+        return [found[i] for i in ids if i in found]
+
+    async def _timeline_by_customer(
+        self, ids: list[str], after: tuple[str, str] | None, until: str | None, limit: int | None
+    ) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"customer_id": ids[0] if len(ids) == 1 else {"$in": ids}}
         if after:
-            time, _, event_id = after.partition("|")
+            time, event_id = after
             query["$or"] = [{"time": {"$gt": time}}, {"time": time, "_id": {"$gt": event_id}}]
-        cursor = self.timeline.find(query).sort([("time", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        if until is not None:
+            query["time"] = {"$lte": until}
+        cursor = self.timeline.find(query).sort([("time", ASCENDING), ("_id", ASCENDING)])
+        if limit is not None:
+            cursor = cursor.limit(limit)
         return [entry async for entry in cursor]

@@ -100,17 +100,20 @@ def _set(doc: Doc, path: str, value: Any) -> None:
 
 
 class Collection:
-    """One collection: documents by `_id`; `bulk_sizes` records each bulk write so tests see the write pattern."""
+    """One collection: documents by `_id`; `bulk_sizes` and `filters` record each bulk write and each
+    find/update_many filter, so tests see the write pattern and the query shapes sent."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self.docs: dict[Any, Doc] = {}
         self.bulk_sizes: list[int] = []
+        self.filters: list[Doc] = []
 
     async def create_index(self, keys: Any, **options: Any) -> None:
         """Indexes change no result here."""
 
     def find(self, query: Doc | None = None, projection: Doc | None = None) -> Cursor:
+        self.filters.append(query or {})
         return Cursor([copy.deepcopy(d) for d in self.docs.values() if matches(d, query or {})])
 
     async def find_one(
@@ -143,6 +146,7 @@ class Collection:
             _apply(target, update)
 
     async def update_many(self, query: Doc, update: Doc) -> None:
+        self.filters.append(query)
         for doc in self.docs.values():
             if matches(doc, query):
                 _apply(doc, update)
