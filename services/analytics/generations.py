@@ -198,7 +198,7 @@ class ActiveProjection:
     generation within `ttl`, and every request reads one complete generation.
     """
 
-    def __init__(self, generations: Generations, *, bulk_chunk: int = 50, ttl: float = 1.0) -> None:
+    def __init__(self, generations: Generations, *, bulk_chunk: int = 1_000, ttl: float = 1.0) -> None:
         self.generations = generations
         self.bulk_chunk = bulk_chunk
         self.ttl = ttl

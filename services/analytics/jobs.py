@@ -35,8 +35,8 @@ MODELS = "models"
 METRICS = "customer_metrics"
 ACTIVE_CHECK_SECONDS = 60.0
 """How long a waiting jobs process may miss a generation switch."""
-WRITE_CHUNK = 50
-"""Updates per bulk_write: FerretDB 1.x on SQLite hangs on bulk writes of ~100+ updates."""
+WRITE_CHUNK = 1_000
+"""Updates per bulk write: bounds one command (each update is its own SQLite transaction on FerretDB)."""
 CLV_STEP_DAYS = 30
 """CLV discounts expected purchases month by month (end of each 30-day step)."""
 FREQUENCY_BUCKETS = 7

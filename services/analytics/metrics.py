@@ -35,8 +35,8 @@ from shared.platform.contact import country_of
 
 METRICS = "customer_metrics"
 DUPLICATE = 11000
-WRITE_CHUNK = 50
-"""Updates per bulk write: FerretDB 1.x on SQLite hangs on bulk writes of ~100+ updates."""
+WRITE_CHUNK = 1_000
+"""Updates per bulk write: bounds one command (each update is its own SQLite transaction on FerretDB)."""
 
 Stage = Literal["new", "active", "returning", "dormant", "churned"]
 Tier = Literal["high_value", "potential", "regular", "lost"]

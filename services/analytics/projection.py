@@ -187,7 +187,7 @@ class Customer360Projection:
     `merged_into` chain, each guarded by that document's own versions.
     """
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, bulk_chunk: int = 50) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, bulk_chunk: int = 1_000) -> None:
         self.customers = db[CUSTOMER_360]
         self.timeline = db[TIMELINE]
         self.business = db[BUSINESS_EVENTS]
@@ -261,7 +261,7 @@ class Customer360Projection:
         return []
 
     async def _replace(self, docs: list[dict[str, Any]]) -> None:
-        """Replace stored documents in bulks of `bulk_chunk`: FerretDB 1.x on SQLite hangs on ~100+ updates per bulk."""
+        """Replace stored documents in bulks of `bulk_chunk` (one bulk per batch with the defaults)."""
         for start in range(0, len(docs), self.bulk_chunk):
             chunk = docs[start : start + self.bulk_chunk]
             await self.customers.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in chunk])

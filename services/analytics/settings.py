@@ -84,8 +84,9 @@ class AnalyticsSettings(BaseSettings):
     """Kafka consumer group of the projector; its dead letters go to `crm.dlq.<group>.v1`."""
     batch_size: int = Field(default=500, ge=1, le=10_000)
     """Records the projector reads and writes per round trip while catching up."""
-    bulk_chunk: int = Field(default=50, ge=1, le=1_000)
-    """360 documents per `bulk_write`: FerretDB 1.x on SQLite hangs on bulks of ~100+ replaces."""
+    bulk_chunk: int = Field(default=1_000, ge=1, le=100_000)
+    """360 documents per `bulk_write`, so a default batch is one bulk. It only bounds one command's
+    size: our patched FerretDB no longer hangs on bulks of 100+ (README, "Read store")."""
     retry_delay_seconds: float = 1.0
     """Pause before re-reading a message whose store write failed (the store may be down)."""
     log_level: str = "INFO"

@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=5_000)
-    parser.add_argument("--bulk-chunk", type=int, default=50, help="360 documents per bulk_write")
+    parser.add_argument("--bulk-chunk", type=int, default=1_000, help="360 documents per bulk_write")
     parser.add_argument("--batch-size", type=int, default=500, help="records per projector batch")
     args = parser.parse_args()
     kafka = KafkaSettings(topic_prefix=f"bench{uuid4().hex[:8]}.")
