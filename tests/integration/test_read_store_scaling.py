@@ -13,6 +13,12 @@ Our local store is FerretDB v1.24.2 on SQLite, built with the patches in
   that was exactly `{_id: <value>}` was pushed down to SQLite (patch 0003).
 A write command of 100 or more statements hung the server (patch 0002); the bulk tests
 below send 1,000 at once.
+
+Which platform queries take which shape (docs/read-store.md has the full list): pushed
+down by the patches, the projector's batch load (`_id $in`), its bulk replaces, the 360,
+metrics and scores by `_id`, and the segment preview (`_id $in` plus conditions);
+redesigned to be read by `_id`, a customer's timeline (page, point-in-time 360, erasure),
+which used to be queried by `customer_id`.
 """
 
 from __future__ import annotations
@@ -111,6 +117,13 @@ def delete_ids_in(c: Collection[Doc], i: int) -> None:
     c.insert_one(document(i))
 
 
+def segment_candidates(c: Collection[Doc], i: int) -> None:
+    """Marketing's segment preview: candidates by `_id $in`, then metric conditions (api_customers)."""
+    wanted = [key(j % SMALL if c.name == "small" else j) for j in range(i, i + 50)]
+    query = {"_id": {"$in": wanted}, "merged_into": None, "tier": {"$in": ["gold", "silver"]}, "n": {"$gte": 0}}
+    assert len(list(c.find(query, {"_id": 1}))) > 0
+
+
 SHAPES: dict[str, Callable[[Collection[Doc], int], object]] = {
     "find_one by _id": find_by_id,
     "replace_one by _id": replace_by_id,
@@ -119,6 +132,7 @@ SHAPES: dict[str, Callable[[Collection[Doc], int], object]] = {
     "find_one by _id and another field": find_by_id_and_field,
     "find by _id $in 50 ids": find_ids_in,
     "delete_many by _id $in 50 ids": delete_ids_in,
+    "segment preview: _id $in 50 ids and conditions": segment_candidates,
 }
 """Every shape whose filter has an `_id` condition; what the platform sends is listed in
 the README's "Read store" section."""
