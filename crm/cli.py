@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from crm import dev, dlq, rebuild, republish, sales_import, status, topics
+from crm import dev, dlq, rebuild, refit, republish, sales_import, status, topics
 from shared.platform.auth import ROLES, AuthSettings, issue_token
 
 app = typer.Typer(help="Operate the CRM platform.", no_args_is_help=True)
@@ -46,6 +46,7 @@ app.add_typer(topics.app, name="topics")
 app.command("republish")(republish.republish)
 app.add_typer(rebuild.rebuild_app, name="rebuild")
 app.command("verify")(rebuild.verify)
+app.command("refit")(refit.refit)
 app.add_typer(rebuild.projections_app, name="projections")
 app.add_typer(dev.app, name="dev")
 app.add_typer(sales_import.app, name="import")

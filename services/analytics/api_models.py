@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, HTTPException, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.analytics import jobs
 from services.analytics.api import ProjectionDep
+from services.analytics.api_jobs import JobStoreDep
+from services.analytics.jobstore import Job, JobConflict, Report
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from shared.platform.auth import Principal, require_roles
 
 Analyst = Annotated[Principal, require_roles("analyst")]
 Reader = Annotated[Principal, require_roles("analyst", "sales_manager", "sales_rep", "marketer")]
+JOB_LOCATION = {"description": "`/jobs/{id}` of the job.", "schema": {"type": "string"}}
 NOT_FITTED: dict[int | str, dict[str, Any]] = {404: {"description": "No model fitted yet: `POST /models/refit`."}}
 
 
@@ -162,7 +164,6 @@ async def _latest(db: AsyncDatabase[dict[str, Any]], kind: str) -> dict[str, Any
 def models_router(settings: AnalyticsSettings) -> APIRouter:
     """The `/models/*` routes and `/customers/{id}/clv`, refitting with `settings`."""
     router = APIRouter(tags=["models"])
-    refitting = asyncio.Lock()
 
     @router.get("/models/clv", summary="Latest BG/NBD + Gamma-Gamma CLV model", responses=NOT_FITTED)
     async def clv_model(db: DbDep, user: Analyst) -> ClvModelOut:
@@ -178,25 +179,46 @@ def models_router(settings: AnalyticsSettings) -> APIRouter:
 
     @router.post(
         "/models/refit",
-        summary="Recompute metrics, refit CLV, retrain churn now",
-        responses={409: {"description": "A refit is running, or too little purchase data to fit."}},
+        summary="Start a refit job: recompute metrics, refit CLV, retrain churn",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={
+            202: {
+                "description": "The refit job, started. Read it at `Location` (`GET /jobs/{id}`) until it ends;"
+                " its `result` is a `RefitOut`, or its `error` says why it failed (e.g. too little purchase data).",
+                "headers": {"Location": JOB_LOCATION},
+            },
+            409: {
+                "description": "A refit is already running: the detail names its job, `Location` points to it.",
+                "headers": {"Location": JOB_LOCATION},
+            },
+        },
     )
     async def refit(
         db: DbDep,
+        store: JobStoreDep,
         user: Analyst,
+        response: Response,
         body: Annotated[RefitRequest | None, Body(examples=[{"calibration_end": "1997-09-30"}])] = None,
-    ) -> RefitOut:
-        """Runs metrics → CLV → churn as of now; the same events and settings give the same model ids."""
-        overrides = body.model_dump(exclude_none=True) if body else {}
+    ) -> Job:
+        """Runs metrics → CLV → churn as of now, as a job; the same events and settings give the same model ids.
+
+        The job runs on whether or not the client stays: one refit at a time, across API replicas and the
+        scheduled `analytics-jobs` process.
+        """
+        overrides = body.model_dump(exclude_none=True, mode="json") if body else {}
         models = ModelSettings.model_validate(settings.models.model_dump() | overrides)
-        if refitting.locked():
-            raise HTTPException(status.HTTP_409_CONFLICT, "a refit is already running")
-        async with refitting:
-            try:
-                result = await jobs.refit(db, settings, datetime.now(UTC), models)
-            except jobs.NotEnoughData as exc:
-                raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-        return RefitOut.model_validate(result, from_attributes=True)
+
+        async def work(report: Report) -> dict[str, Any]:
+            result = await jobs.refit(db, settings, datetime.now(UTC), models, progress=report)
+            return RefitOut.model_validate(result, from_attributes=True).model_dump()
+
+        try:
+            job = await store.start("refit", work, params=overrides, by=user.subject)
+        except JobConflict as exc:
+            location = {"Location": f"/jobs/{exc.running.id}"}
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc), headers=location) from exc
+        response.headers["Location"] = f"/jobs/{job.id}"
+        return job
 
     @router.get(
         "/customers/{customer_id}/clv",

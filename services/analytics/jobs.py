@@ -26,6 +26,7 @@ from pymongo.errors import PyMongoError
 from services.analytics import churn, clv
 from services.analytics.features import History, Summary, load_histories, summarise, transactions_between
 from services.analytics.generations import Generations
+from services.analytics.jobstore import JobConflict, JobStore, Report
 from services.analytics.metrics import recompute_metrics
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from shared.platform import logs
@@ -47,6 +48,10 @@ Db = AsyncDatabase[dict[str, Any]]
 
 class NotEnoughData(Exception):
     """There are too few purchases before the calibration end to fit the models."""
+
+
+class RefitFailed(Exception):
+    """A scheduled refit's job ended failed (its error says why)."""
 
 
 @dataclass(frozen=True)
@@ -239,15 +244,33 @@ async def fit_churn(db: Db, settings: ModelSettings, as_of: datetime, fit: ClvFi
     return model_id, model
 
 
+REFIT_STAGES = ("metrics", "clv", "churn", "scores")
+"""The steps of a refit, as its job reports them."""
+
+
+def _no_progress(stage: str, done: int, total: int | None) -> None:
+    """A refit run without a job to report to."""
+
+
 async def refit(
-    db: Db, settings: AnalyticsSettings, as_of: datetime, models: ModelSettings | None = None
+    db: Db,
+    settings: AnalyticsSettings,
+    as_of: datetime,
+    models: ModelSettings | None = None,
+    progress: Report = _no_progress,
 ) -> RefitResult:
     """Metrics, then CLV, then churn, all as of `as_of` (models settings default to the service's)."""
     models = models or settings.models
+    total = len(REFIT_STAGES)
+    progress("metrics", 0, total)
     written = await recompute_metrics(db, settings, as_of)
+    progress("clv", 1, total)
     fit = await fit_clv(db, models, as_of)
+    progress("churn", 2, total)
     churn_id, model = await fit_churn(db, models, as_of, fit)
+    progress("scores", 3, total)
     await write_scores(db, fit.scores)
+    progress("done", total, total)
     return RefitResult(fit.model_id, churn_id, written, len(fit.summary.customer_ids), model.shipped)
 
 
@@ -272,11 +295,14 @@ async def run_schedule(
     clock: Clock,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     rounds: int | None = None,
+    store: JobStore | None = None,
 ) -> list[RefitResult | None]:
     """Refit whenever due; `rounds` bounds the loop for tests (None = forever). A failed round is logged.
 
     `database` gives the active projection generation's database. It is asked again at
-    least every `ACTIVE_CHECK_SECONDS`, so a rebuild's switch moves the jobs along.
+    least every `ACTIVE_CHECK_SECONDS`, so a rebuild's switch moves the jobs along. With
+    a job `store`, each refit is a job like `POST /models/refit`'s, under the same lock:
+    while one started by an analyst runs, the schedule waits for its next round.
     """
     results: list[RefitResult | None] = []
     while rounds is None or len(results) < rounds:
@@ -286,12 +312,27 @@ async def run_schedule(
             await sleep(min(wait, ACTIVE_CHECK_SECONDS))
             continue
         try:
-            results.append(await refit(db, settings, clock()))
-        except (NotEnoughData, PyMongoError) as exc:  # try again soon (orders may be arriving); stay up
+            results.append(await _scheduled_refit(db, settings, clock(), store))
+        except (NotEnoughData, RefitFailed, PyMongoError, JobConflict) as exc:  # try again soon; stay up
             log.warning("refit skipped: %s", exc)
             results.append(None)
             await sleep(min(settings.models.retry_seconds, settings.models.refit_interval_seconds))
     return results
+
+
+async def _scheduled_refit(db: Db, settings: AnalyticsSettings, now: datetime, store: JobStore | None) -> RefitResult:
+    if store is None:
+        return await refit(db, settings, now)
+    done: list[RefitResult] = []
+
+    async def work(report: Report) -> dict[str, Any]:
+        done.append(await refit(db, settings, now, progress=report))
+        return asdict(done[0])
+
+    job = await store.run("refit", work, by="analytics-jobs schedule")
+    if not done:
+        raise RefitFailed(f"job {job.id}: {job.error}")
+    return done[0]
 
 
 def _utcnow() -> datetime:
@@ -305,8 +346,10 @@ async def _main(settings: AnalyticsSettings) -> None:
     async def active_database() -> Db:
         return generations.database(await generations.active())
 
+    store = JobStore(client[settings.database])
     try:
-        await run_schedule(active_database, settings, _utcnow)
+        await store.recover()
+        await run_schedule(active_database, settings, _utcnow, store=store)
     finally:
         await client.close()
 

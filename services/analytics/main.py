@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,16 +11,20 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
-from services.analytics import api_customers, api_reports, dashboard
+from services.analytics import api_customers, api_jobs, api_reports, dashboard
 from services.analytics.api import router
 from services.analytics.api_models import models_router
 from services.analytics.generations import ActiveProjection, Generations
+from services.analytics.jobstore import JobStore
 from services.analytics.settings import AnalyticsSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.http import instrument, serve
 from shared.platform.kafka import KafkaSettings, readiness
+
+log = logging.getLogger("crm.analytics")
 
 
 def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSettings) -> FastAPI:
@@ -27,6 +33,7 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _recover(app.state.jobs)
         yield
         await client.close()
 
@@ -37,6 +44,7 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
         lifespan=lifespan,
     )
     app.state.jwt_secret = auth.secret
+    app.state.jobs = JobStore(client[settings.database])  # beside the generations' control collection
     app.state.projections = ActiveProjection(Generations(client, settings), bulk_chunk=settings.bulk_chunk)
 
     async def mongo_ready() -> None:
@@ -48,8 +56,17 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
     app.include_router(api_customers.router)
     app.include_router(api_reports.router)
     app.include_router(models_router(settings))
+    app.include_router(api_jobs.router)
     app.include_router(dashboard.router)
     return app
+
+
+async def _recover(jobs: JobStore) -> None:
+    """Fail the jobs of processes that died; a store not answering yet must not stop the API starting."""
+    try:
+        await asyncio.wait_for(jobs.recover(), timeout=10)
+    except (PyMongoError, TimeoutError) as exc:
+        log.warning("could not look for jobs of dead processes: %s", exc)
 
 
 def main() -> None:

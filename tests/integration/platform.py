@@ -85,6 +85,19 @@ class Platform:
         doc: dict[str, Any] = response.json()
         return doc if all(doc.get(k) == v for k, v in expected.items()) else None
 
+    def refit(self, body: dict[str, Any] | None = None, timeout: float = 600) -> dict[str, Any]:
+        """Start a refit job through the analytics API and read it until it ends; the finished job."""
+        url, analyst = self.url("analytics"), self.headers("analyst")
+        started = httpx.post(f"{url}/models/refit", headers=analyst, json=body, timeout=30)
+        assert started.status_code == 202, started.text
+        location = started.headers["Location"]
+
+        def ended() -> dict[str, Any] | None:
+            job: dict[str, Any] = httpx.get(f"{url}{location}", headers=analyst, timeout=30).json()
+            return None if job["state"] == "running" else job
+
+        return eventually(ended, timeout=timeout, interval=0.5, what=f"refit job {location}")
+
     def end_offsets(self, logical_topic: str) -> int:
         """How many records the topic holds (sum over partitions)."""
         return count_records(self.kafka, logical_topic)

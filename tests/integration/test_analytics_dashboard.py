@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -66,9 +65,8 @@ def test_the_dashboard_loads_with_data_and_drills_down_to_a_customer_360(platfor
     send(platform, events)
     timeline = platform.mongo["customer_timeline"]
     eventually(lambda: timeline.count_documents({}) == len(events), timeout=60, what="events projected")
-    admin = platform.headers("admin", "analyst")
-    refit = httpx.post(f"{platform.url('analytics')}/models/refit", headers=admin, timeout=120)
-    assert refit.status_code == 200, refit.text
+    refit = platform.refit(timeout=120)
+    assert refit["state"] == "succeeded", refit
 
     doc_of = {  # what the drill-down must show, read before the browser's event loop owns this thread
         d["_id"]: d["sales"]["order_count"] for d in platform.mongo["customer_360"].find({}, {"sales.order_count": 1})

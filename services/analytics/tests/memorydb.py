@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo import ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 Doc = dict[str, Any]
 MISSING = object()
@@ -133,6 +133,18 @@ class Collection:
                 self.docs[doc["_id"]] = copy.deepcopy(doc)
         if errors:
             raise BulkWriteError({"writeErrors": errors})
+
+    async def insert_one(self, doc: Doc) -> None:
+        """Insert; an `_id` already there raises DuplicateKeyError, as in MongoDB."""
+        if doc["_id"] in self.docs:
+            raise DuplicateKeyError(f"duplicate _id {doc['_id']!r}", 11000)
+        self.docs[doc["_id"]] = copy.deepcopy(doc)
+
+    async def delete_one(self, query: Doc) -> None:
+        self.filters.append(query)
+        target = next((k for k, d in self.docs.items() if matches(d, query)), MISSING)
+        if target is not MISSING:
+            del self.docs[target]
 
     async def replace_one(self, query: Doc, doc: Doc, upsert: bool = False) -> None:
         if query["_id"] in self.docs or upsert:
