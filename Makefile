@@ -77,11 +77,8 @@ schemas: install ## Regenerate the committed JSON Schemas and AsyncAPI document 
 token: install dev-env ## Print a dev JWT (ROLES="sales_rep analyst" to choose)
 	@set -a && source $(LOCAL)/dev.env && set +a && $(VENV)/bin/crm token $(foreach r,$(or $(ROLES),admin),--role $(r))
 
-bench: infra ## Benchmarks, each against a baseline in the same run: POST → 360, projector vs raw aiokafka, campaign sends vs raw SMTP
-	$(RUN) $(VENV)/bin/python -m tests.bench.post_to_360
-	$(RUN) $(VENV)/bin/python -m tests.bench.projector_throughput --events 3000 --customers 600
-	$(RUN) $(VENV)/bin/python -m tests.bench.rebuild_rate --events 20000 --customers 2000
-	$(RUN) $(VENV)/bin/python -m tests.bench.campaign_send --messages 300
+bench: infra ## Benchmarks as ratios against same-run baselines: one table, JSON in .local/bench/ (QUICK=1: seconds-sized smoke run)
+	$(RUN) timeout 1500 $(VENV)/bin/python -m tests.bench $(if $(QUICK),--quick)
 
 status: ## State of the local servers
 	-deploy/local/status.sh

@@ -36,6 +36,7 @@ from services.analytics.tests.builders import Stream, order
 from shared.events.topics import STREAMS
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import delete_topics, ensure_topics
+from tests.bench.figures import Figure
 from tests.bench.projector_throughput import raw_rate
 
 NAMESPACE = UUID("0b6a3f52-52f4-4d0e-a0f1-5a8a1f4b8c11")
@@ -83,13 +84,16 @@ async def fill(kafka: KafkaSettings, total: int, customers: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-async def rebuild_phase(prefix: str, database: str, batch_size: int) -> dict[str, Any]:
-    """The rebuild itself (run in the child process): its result and this process's peak RSS."""
+async def rebuild_phase(prefix: str, database: str, batch_size: int, max_seconds: float | None) -> dict[str, Any]:
+    """The rebuild itself (run in the child process): its result and this process's peak RSS.
+
+    Bounded by `max_seconds`: a rebuild stopped there reports its rate so far (and stays unswitched).
+    """
     kafka = KafkaSettings(topic_prefix=prefix)
     settings = AnalyticsSettings(database=database, rebuild=RebuildSettings(batch_size=batch_size))
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
     try:
-        result = await Rebuild(client, settings, kafka, lag_threshold=0).run()
+        result = await Rebuild(client, settings, kafka, lag_threshold=0).run(max_seconds=max_seconds)
     finally:
         await client.close()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -103,6 +107,63 @@ async def rebuild_phase(prefix: str, database: str, batch_size: int) -> dict[str
     }
 
 
+def measure(events: int, customers: int, batch_size: int, max_seconds: float | None) -> dict[str, Any]:
+    """Fill fresh topics, read them raw, rebuild in a child process; the rates and the child's peak memory."""
+    prefix = f"bench{os.getpid()}x{int(time.time())}."
+    database = f"crm_{prefix[:-1]}"
+    kafka = KafkaSettings(topic_prefix=prefix)
+    asyncio.run(ensure_topics(kafka))
+    mongo: MongoClient[dict[str, object]] = MongoClient(AnalyticsSettings().mongo_url)
+    try:
+        produced = asyncio.run(fill(kafka, events, customers))
+        raw = asyncio.run(raw_rate(kafka, events, STREAMS))
+        child = [sys.executable, "-m", "tests.bench.rebuild_rate", "--phase", "rebuild", "--prefix", prefix]
+        child += ["--database", database, "--batch-size", str(batch_size)]
+        child += ["--max-seconds", str(max_seconds)] if max_seconds else []
+        done = subprocess.run(child, capture_output=True, text=True, check=True)
+        rebuilt: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        asyncio.run(delete_topics(kafka))
+        for name in (database, f"{database}_g1"):
+            mongo.drop_database(name)
+        mongo.close()
+    return rebuilt | {"produced": produced, "raw": raw}
+
+
+def run(quick: bool) -> list[Figure]:
+    """The `make bench` figures: blue/green rebuild ÷ raw consumer (1M events), and the rebuild's peak memory."""
+    events, customers = (5_000, 500) if quick else (1_000_000, 50_000)
+    found = measure(events, customers, 5_000, 20 if quick else 240)
+    size = f"{events:,} events / {customers:,} customers"
+    rate, ratio = found["rate"], found["rate"] / found["raw"]
+    return [
+        Figure(
+            bench="blue/green rebuild",
+            size=size,
+            figure="events/s",
+            value=rate,
+            unit="ev/s",
+            baseline="raw aiokafka consumer",
+            baseline_value=found["raw"],
+            goal="ratio >= 0.1 and >= 10,000 ev/s",
+            met=None if quick else ratio >= 0.1 and rate >= 10_000,
+            seconds=found["consume_seconds"],
+        ),
+        Figure(
+            bench="blue/green rebuild",
+            size=size,
+            figure="peak RSS",
+            value=found["peak_rss_mib"],
+            unit="MiB",
+            baseline="-",
+            baseline_value=None,
+            goal="<= 1,024 MiB",
+            met=None if quick else found["peak_rss_mib"] <= 1024,
+            seconds=found["seconds"],
+        ),
+    ]
+
+
 def main() -> None:
     """Run the benchmark and print a small report (or, with --phase rebuild, one JSON line)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -112,26 +173,14 @@ def main() -> None:
     parser.add_argument("--phase", choices=["all", "rebuild"], default="all")
     parser.add_argument("--prefix", default=f"bench{os.getpid()}x{int(time.time())}.")
     parser.add_argument("--database", default="")
+    parser.add_argument("--max-seconds", type=float, default=None, help="stop the rebuild after this long")
     args = parser.parse_args()
-    database = args.database or f"crm_{args.prefix[:-1]}"
     if args.phase == "rebuild":
-        print(json.dumps(asyncio.run(rebuild_phase(args.prefix, database, args.batch_size))))
+        database = args.database or f"crm_{args.prefix[:-1]}"
+        print(json.dumps(asyncio.run(rebuild_phase(args.prefix, database, args.batch_size, args.max_seconds))))
         return
-    kafka = KafkaSettings(topic_prefix=args.prefix)
-    asyncio.run(ensure_topics(kafka))
-    mongo: MongoClient[dict[str, object]] = MongoClient(AnalyticsSettings().mongo_url)
-    try:
-        produced = asyncio.run(fill(kafka, args.events, args.customers))
-        raw = asyncio.run(raw_rate(kafka, args.events, STREAMS))
-        child = [sys.executable, "-m", "tests.bench.rebuild_rate", "--phase", "rebuild", "--prefix", args.prefix]
-        child += ["--database", database, "--batch-size", str(args.batch_size)]
-        done = subprocess.run(child, capture_output=True, text=True, check=True)
-        rebuilt = json.loads(done.stdout.strip().splitlines()[-1])
-    finally:
-        asyncio.run(delete_topics(kafka))
-        for name in (database, f"{database}_g1"):
-            mongo.drop_database(name)
-        mongo.close()
+    rebuilt = measure(args.events, args.customers, args.batch_size, args.max_seconds)
+    produced, raw = rebuilt["produced"], rebuilt["raw"]
     print(f"events: {args.events:,} over {args.customers:,} customers, all five streams; batch {args.batch_size}")
     print(f"producer (aiokafka)              {produced:9.0f} events/s")
     print(f"raw consumer (aiokafka)          {raw:9.0f} events/s")
