@@ -218,8 +218,10 @@ async def _current(db: AsyncDatabase[dict[str, Any]], fields: Sequence[str]) -> 
 async def _write(db: AsyncDatabase[dict[str, Any]], rows: dict[str, dict[str, Any]]) -> None:
     """Insert new documents in bulk and `$set` changed ones; unchanged documents are not touched.
 
-    FerretDB 1.x on SQLite costs ~15-40 ms per updated document but inserts thousands per
-    second, so the first run (every customer new) inserts, and later runs update only what moved.
+    On the local FerretDB each updated document is its own SQLite transaction (~0.7 ms, once
+    the store's scans were patched away; 15-40 ms before) while `insert_many` writes ~30,000
+    documents a second, so the first run (every customer new) inserts, and later runs update
+    only what moved.
     """
     current = await _current(db, list(next(iter(rows.values()), {})))
     fresh = [{"_id": c} | fields for c, fields in rows.items() if c not in current]

@@ -16,22 +16,16 @@ from tests.integration.platform import Platform
 pytestmark = pytest.mark.parametrize("store_backend", ["sqlite"])
 
 
+def running_refit(platform: Platform, job_id: str, owner: str, heartbeat: datetime) -> None:
+    """A refit job holding the lock, as another process (alive or dead since `heartbeat`) would leave it."""
+    job = {"_id": job_id, "kind": "refit", "state": "running", "params": {}, "owner": owner}
+    platform.mongo[JOBS].insert_one(job | {"created_at": heartbeat, "heartbeat_at": heartbeat})
+    platform.mongo[LOCKS].insert_one({"_id": "lock:refit", "job_id": job_id, "taken_at": heartbeat})
+
+
 def test_a_job_of_a_dead_process_is_failed_at_start_and_refits_run_again(platform: Platform) -> None:
-    died = datetime.now(UTC) - timedelta(minutes=10)
     orphan = "0123456789abcdef0123456789abcdef"
-    platform.mongo[JOBS].insert_one(
-        {
-            "_id": orphan,
-            "kind": "refit",
-            "state": "running",
-            "params": {},
-            "progress": {"stage": "clv", "done": 1, "total": 4},
-            "created_at": died,
-            "heartbeat_at": died,
-            "owner": "old-pod:1:deadbeef",
-        }
-    )
-    platform.mongo[LOCKS].insert_one({"_id": "lock:refit", "job_id": orphan, "taken_at": died})
+    running_refit(platform, orphan, "old-pod:1:deadbeef", datetime.now(UTC) - timedelta(minutes=10))
 
     platform.start("analytics")
     url, analyst = platform.url("analytics"), platform.headers("analyst")
@@ -59,20 +53,8 @@ def test_crm_refit_runs_a_job_the_api_shows_and_names_a_running_one(platform: Pl
     assert "repeat customers" in job["error"]
     assert httpx.get(f"{url}/jobs/{job['id']}", headers=analyst).json()["state"] == "failed"
 
-    now = datetime.now(UTC)
     busy = "fedcba9876543210fedcba9876543210"
-    platform.mongo[JOBS].insert_one(
-        {
-            "_id": busy,
-            "kind": "refit",
-            "state": "running",
-            "params": {},
-            "created_at": now,
-            "heartbeat_at": now,
-            "owner": "other-pod:7:cafe",
-        }
-    )
-    platform.mongo[LOCKS].insert_one({"_id": "lock:refit", "job_id": busy, "taken_at": now})
+    running_refit(platform, busy, "other-pod:7:cafe", datetime.now(UTC))
     refused = CliRunner().invoke(app, ["refit"], env=platform.stack.env)
     assert refused.exit_code == 2
     assert busy in refused.output
