@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from tests.bench import campaign_send, post_to_360, projector_throughput, read_360, rebuild_rate
+from tests.bench import campaign_send, cdnow_refit, post_to_360, projector_throughput, read_360, rebuild_rate
 from tests.bench.figures import Figure, show, write
 
 BENCHES: dict[str, Callable[[bool], list[Figure]]] = {
@@ -23,6 +23,7 @@ BENCHES: dict[str, Callable[[bool], list[Figure]]] = {
     "projector": projector_throughput.run,
     "rebuild": rebuild_rate.run,
     "campaign": campaign_send.run,
+    "cdnow_refit": cdnow_refit.run,
 }
 
 

@@ -35,6 +35,8 @@ class Figure:
     """None when the run has no goal for this figure (e.g. quick mode's tiny sizes)."""
     seconds: float
     """How long the measured part ran."""
+    notes: str = ""
+    """What else the run found (e.g. the fitted parameters), printed under the table."""
 
     @property
     def ratio(self) -> float | None:
@@ -79,4 +81,8 @@ def write(figures: list[Figure], errors: dict[str, str], *, quick: bool, directo
 
 def show(figures: list[Figure], errors: dict[str, str], *, quick: bool) -> None:
     """Print the table on stdout."""
-    Console(width=200).print(table(figures, errors, quick=quick))
+    console = Console(width=200)
+    console.print(table(figures, errors, quick=quick))
+    for f in figures:
+        if f.notes:
+            console.print(f"{f.bench}: {f.notes}")

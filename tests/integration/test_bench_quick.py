@@ -15,6 +15,7 @@ BENCHES = {
     "projector catch-up",
     "blue/green rebuild",
     "campaign send",
+    "CDNOW refit end to end",
 }
 
 
