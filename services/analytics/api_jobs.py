@@ -16,7 +16,7 @@ from shared.platform.auth import Principal, require_roles
 
 Analyst = Annotated[Principal, require_roles("analyst")]
 AUTH_ERRORS: dict[int | str, dict[str, str]] = {
-    401: {"description": "No valid bearer token."},
+    401: {"description": "Missing or invalid bearer token."},
     403: {"description": "The token lacks the analyst role."},
 }
 

@@ -323,16 +323,14 @@ async def run_schedule(
 async def _scheduled_refit(db: Db, settings: AnalyticsSettings, now: datetime, store: JobStore | None) -> RefitResult:
     if store is None:
         return await refit(db, settings, now)
-    done: list[RefitResult] = []
 
     async def work(report: Report) -> dict[str, Any]:
-        done.append(await refit(db, settings, now, progress=report))
-        return asdict(done[0])
+        return asdict(await refit(db, settings, now, progress=report))
 
     job = await store.run("refit", work, by="analytics-jobs schedule")
-    if not done:
+    if job.state != "succeeded" or job.result is None:
         raise RefitFailed(f"job {job.id}: {job.error}")
-    return done[0]
+    return RefitResult(**job.result)
 
 
 def _utcnow() -> datetime:

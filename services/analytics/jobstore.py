@@ -95,6 +95,11 @@ Work = Callable[[Report], Awaitable[dict[str, Any]]]
 """The job's work: given a progress reporter, returns the job's result (JSON-able)."""
 
 
+def _lock_id(kind: str) -> str:
+    """`_id` of the lock document of a kind of job."""
+    return f"lock:{kind}"
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -183,9 +188,8 @@ class JobStore:
         return job
 
     async def _lock(self, job: Job) -> None:
-        lock = {"_id": f"lock:{job.kind}", "job_id": job.id, "taken_at": job.created_at}
-        held: dict[str, Any] | None = None
-        for _ in range(3):
+        lock = {"_id": _lock_id(job.kind), "job_id": job.id, "taken_at": job.created_at}
+        for _ in range(3):  # a freed lock can be taken by another process first: look again
             try:
                 await self.locks.insert_one(lock)
                 return
@@ -194,10 +198,9 @@ class JobStore:
                 holder = await self.get(held["job_id"]) if held else None
                 if holder is not None and holder.state == "running":
                     raise JobConflict(holder) from None
-                if held is not None:  # the holder ended or never got written: the lock is free
+                if held is not None:  # its job ended (or died and was just failed): the lock is free
                     await self.locks.delete_one({"_id": lock["_id"], "job_id": held["job_id"]})
-        holder = await self.get(held["job_id"]) if held else None
-        raise JobConflict(holder or job)
+        raise RuntimeError(f"the {job.kind} lock changed hands three times while job {job.id} asked for it")
 
     async def _run(self, job: Job, work: Work) -> None:
         progress = Progress()
@@ -225,7 +228,7 @@ class JobStore:
         try:
             await self.jobs.update_one({"_id": job.id, "state": "running"}, {"$set": fields})
         finally:
-            await self.locks.delete_one({"_id": f"lock:{job.kind}", "job_id": job.id})
+            await self.locks.delete_one({"_id": _lock_id(job.kind), "job_id": job.id})
             self._tasks.pop(job.id, None)
         log.info("job %s (%s) %s", job.id, job.kind, fields["state"])
 
@@ -247,6 +250,6 @@ class JobStore:
             {"_id": job.id, "state": "running"},
             {"$set": {"state": "failed", "error": error, "finished_at": now}},
         )
-        await self.locks.delete_one({"_id": f"lock:{job.kind}", "job_id": job.id})
+        await self.locks.delete_one({"_id": _lock_id(job.kind), "job_id": job.id})
         log.warning("job %s (%s) marked failed: %s", job.id, job.kind, error)
         return job.model_copy(update={"state": "failed", "error": error, "finished_at": now})

@@ -30,6 +30,8 @@ SQLite, see the README's "Read store") only `_id` conditions use an index, so a 
 same whatever order the streams' events arrived in, so replays stay byte-identical.
 Strings, not `[time, id]` pairs: FerretDB v1 refuses nested arrays. Every time ends in
 "+00:00", so no time is a prefix of another and the strings sort as the pairs would.
+Its cost: the document grows by ~70 bytes an event and is rewritten whole by each batch
+that touches it, so a customer with a very long history costs more to project.
 """
 IN_CHUNK = 1_000
 """Ids per `_id: {$in: [...]}` query: our FerretDB patch pushes down lists up to this long."""

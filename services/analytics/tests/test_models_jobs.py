@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ import pytest
 
 from services.analytics import jobs
 from services.analytics.features import History
+from services.analytics.jobstore import JobStore, Report
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from services.analytics.tests.cdnow_sample import CALIBRATION_END, HOLDOUT_END, cdnow_histories
 from services.analytics.tests.memorydb import Database
@@ -185,3 +186,39 @@ def test_the_schedule_skips_a_round_without_data_and_keeps_running() -> None:
     results = asyncio.run(jobs.run_schedule(empty, AnalyticsSettings(), lambda: NOW, sleep, rounds=1))  # type: ignore[arg-type]
     assert results == [None]
     assert slept == [300]  # soon again: a fresh platform's orders may still be arriving
+
+
+def test_with_a_job_store_each_scheduled_refit_is_a_job_and_waits_for_a_running_one() -> None:
+    db = store(small())
+    jobs_db = Database()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def database() -> Database:
+        return db
+
+    async def scenario() -> list[jobs.RefitResult | None]:
+        job_store = JobStore(jobs_db, clock=lambda: NOW)  # type: ignore[arg-type]
+        release = asyncio.Event()
+
+        async def analyst(report: Report) -> dict[str, object]:
+            await release.wait()
+            return {}
+
+        def one_round() -> Awaitable[list[jobs.RefitResult | None]]:
+            settings = AnalyticsSettings()
+            return jobs.run_schedule(database, settings, lambda: NOW, sleep, rounds=1, store=job_store)  # type: ignore[arg-type]
+
+        running = await job_store.start("refit", analyst)
+        first = await one_round()
+        release.set()
+        await job_store.wait(running.id)
+        return first + await one_round()
+
+    skipped, fitted = asyncio.run(scenario())
+    assert skipped is None, "an analyst's refit was running: the schedule waits for its next round"
+    assert isinstance(fitted, jobs.RefitResult)
+    scheduled = [d for d in jobs_db["jobs"].docs.values() if d["started_by"] == "analytics-jobs schedule"]
+    assert [(d["state"], d["result"]["clv_model_id"]) for d in scheduled] == [("succeeded", fitted.clv_model_id)]
