@@ -28,6 +28,7 @@ from services.analytics.features import History, Summary, load_histories, summar
 from services.analytics.generations import Generations
 from services.analytics.jobstore import JobConflict, JobStore, Report
 from services.analytics.metrics import recompute_metrics
+from services.analytics.reports import snapshots
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from shared.platform import logs
 
@@ -125,7 +126,9 @@ async def write_scores(db: Db, scores: dict[str, dict[str, Any]]) -> int:
     ]
     stale = sorted(c for c, d in current.items() if c not in scores and ("clv" in d or "churn" in d))
     updates += [UpdateOne({"_id": c}, {"$unset": {"clv": "", "churn": ""}}) for c in stale]
-    await _write_chunks(db, updates)
+    if updates:
+        await _write_chunks(db, updates)
+        await snapshots.advance(db, "metrics")
     return len(updates)
 
 

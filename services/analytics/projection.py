@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from services.analytics import customer360
+from services.analytics.reports import snapshots
 from shared.events import EventEnvelope, PublicEvent
 from shared.events.customer import CustomerErasedV1, CustomerMergedV1
 
@@ -190,6 +191,7 @@ class Customer360Projection:
     """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, bulk_chunk: int = 1_000) -> None:
+        self.db = db
         self.customers = db[CUSTOMER_360]
         self.timeline = db[TIMELINE]
         self.business = db[BUSINESS_EVENTS]
@@ -245,6 +247,7 @@ class Customer360Projection:
         await self.append(batch)
         raced = await self._insert_new(new)
         await self._replace(stored + raced)
+        await snapshots.advance(self.db, "projected")
 
     async def _insert_new(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert documents first seen in this batch (far cheaper than upserts on FerretDB); returns those found there.

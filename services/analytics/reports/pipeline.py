@@ -54,7 +54,7 @@ def fold(deals: dict[str, dict[str, Any]], entry: dict[str, Any]) -> None:
 
 async def deals_of(db: Db, w: Window) -> dict[str, dict[str, Any]]:
     """Every opportunity's state from its events recorded before `until`, in event time order."""
-    entries = [e async for e in timeline(db, TYPES) if parse_time(e["time"]) < w.until]
+    entries = [e async for e in timeline(db, TYPES) if w.before(parse_time(e["time"]))]
     deals: dict[str, dict[str, Any]] = {}
     for entry in sorted(entries, key=lambda e: (e["time"], e.get("aggregate_version", 0))):
         fold(deals, entry)

@@ -42,10 +42,27 @@ class Window:
     currency: str
     churned_days: int = 365
     conversion_days: int = 30
+    later: list[datetime] = field(default_factory=list, compare=False, repr=False)  # the earliest left out, if any
 
     def holds(self, moment: datetime) -> bool:
         """Whether `moment` falls in the window."""
-        return (self.since is None or moment >= self.since) and moment < self.until
+        return (self.since is None or moment >= self.since) and self.before(moment)
+
+    def before(self, moment: datetime) -> bool:
+        """Whether `moment` is before `until`; one that is not is remembered in `later`.
+
+        A report left out a fact dated after its `until`; once that date has come, the
+        same report asked "as of now" would include it (see `snapshots.py`).
+        """
+        if moment < self.until:
+            return True
+        if not self.later or moment < self.later[0]:
+            self.later[:] = [moment]
+        return False
+
+    def due(self) -> datetime | None:
+        """The date of the earliest fact this window left out as not yet due, if any."""
+        return self.later[0] if self.later else None
 
 
 @dataclass
@@ -73,12 +90,12 @@ async def purchase_dates(db: Db, window: Window) -> dict[str, list[date]]:
     """Survivor customer → sorted UTC dates of their uncancelled purchases before `until`."""
     merged, cancelled = await merges(db), set()
     async for entry in timeline(db, [CANCELLED]):
-        if entry.get("data") and parse_time(entry["data"]["cancelled_at"]) < window.until:
+        if entry.get("data") and window.before(parse_time(entry["data"]["cancelled_at"])):
             cancelled.add(entry["data"]["order_id"])
     seen: dict[str, tuple[str, date]] = {}
     async for entry in timeline(db, [IMPORTED, PLACED]):
         data = entry.get("data") or {}
-        if data and data["order_id"] not in cancelled and parse_time(data["placed_at"]) < window.until:
+        if data and data["order_id"] not in cancelled and window.before(parse_time(data["placed_at"])):
             customer = resolve(merged, entry["customer_id"])
             seen[data["order_id"]] = (customer, parse_time(data["placed_at"]).date())
     dates: dict[str, list[date]] = {}

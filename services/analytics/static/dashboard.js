@@ -225,19 +225,16 @@
       stats(target, payload.summary, []);
     },
     async clv(target) {
-      const rows = rowsOf(await api("/customers?sort=-clv&limit=500"));
-      const values = rows.map((r) => num(pick(r, ["clv"]))).filter((v) => v !== null);
-      if (!values.length) return empty(target);
-      const max = Math.max(...values);
-      const bins = 10;
-      const size = max / bins || 1;
-      const counts = Array.from({ length: bins }, () => 0);
-      values.forEach((v) => counts[Math.min(bins - 1, Math.floor(v / size))]++);
-      bars(target, counts.map((c, i) => [`${fmt(i * size)}`, c]));
-      stats(target, { customers: values.length, median: values.sort((a, b) => a - b)[Math.floor(values.length / 2)] }, []);
+      // Every scored customer, in bands that widen with value (the report's rows).
+      const payload = await api("/reports/clv");
+      const rows = rowsOf(payload);
+      if (!rows.length || !rows.some((r) => Number(r.customers) > 0)) return empty(target);
+      bars(target, rows.map((r) => [String(r.band), Number(r.customers) || 0]));
+      const s = payload.summary || {};
+      stats(target, { customers: s.customers, mean: s.mean, median: s.median, p90: s.p90 }, []);
     },
     async churn(target) {
-      const rows = rowsOf(await api("/customers?sort=-churn_risk&limit=10"));
+      const rows = rowsOf(await api("/reports/churn-watch")).slice(0, 10);
       if (!rows.length) return empty(target);
       table(
         target,

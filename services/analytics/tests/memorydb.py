@@ -176,6 +176,9 @@ class Collection:
 def _apply(doc: Doc, update: Doc) -> None:
     for path, value in (update.get("$set") or {}).items():
         _set(doc, path, copy.deepcopy(value))
+    for path, value in (update.get("$inc") or {}).items():
+        current = get(doc, path)
+        _set(doc, path, (0 if current is MISSING else current) + value)
     for path in update.get("$unset") or {}:
         *parents, last = path.split(".")
         target: Any = doc
