@@ -143,6 +143,7 @@ class RefitOut(BaseModel):
     metrics_written: int
     customers_scored: int
     churn_shipped: bool
+    reports_kept: int = Field(description="Dashboard reports computed and kept as snapshots when the refit ended.")
 
 
 def get_db(projection: ProjectionDep) -> AsyncDatabase[dict[str, Any]]:

@@ -29,6 +29,7 @@ from services.analytics.generations import Generations
 from services.analytics.jobstore import JobConflict, JobStore, Report
 from services.analytics.metrics import recompute_metrics
 from services.analytics.reports import snapshots
+from services.analytics.reports.catalog import keep_dashboard
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from shared.platform import logs
 
@@ -64,6 +65,7 @@ class RefitResult:
     metrics_written: int
     customers_scored: int
     churn_shipped: bool
+    reports_kept: int = 0
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,7 @@ async def fit_churn(db: Db, settings: ModelSettings, as_of: datetime, fit: ClvFi
     return model_id, model
 
 
-REFIT_STAGES = ("metrics", "clv", "churn", "scores")
+REFIT_STAGES = ("metrics", "clv", "churn", "scores", "reports")
 """The steps of a refit, as its job reports them."""
 
 
@@ -273,8 +275,10 @@ async def refit(
     churn_id, model = await fit_churn(db, models, as_of, fit)
     progress("scores", 3, total)
     await write_scores(db, fit.scores)
+    progress("reports", 4, total)
+    kept = await keep_dashboard(db, settings.metrics, as_of)
     progress("done", total, total)
-    return RefitResult(fit.model_id, churn_id, written, len(fit.summary.customer_ids), model.shipped)
+    return RefitResult(fit.model_id, churn_id, written, len(fit.summary.customer_ids), model.shipped, kept)
 
 
 async def latest(db: Db, kind: str) -> dict[str, Any] | None:

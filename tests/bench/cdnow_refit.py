@@ -28,6 +28,7 @@ from pymongo import MongoClient
 from crm.devstack import SERVICES, Stack, environment
 from services.analytics import clv
 from services.analytics.features import summarise
+from services.analytics.reports.catalog import DASHBOARD
 from services.analytics.tests.cdnow_sample import CALIBRATION_END, HOLDOUT_END, SAMPLE
 from shared.events.topics import PARTITIONS, SALES
 from shared.platform.auth import issue_token
@@ -122,6 +123,7 @@ def measure(path: Path, max_seconds: float) -> dict[str, Any]:
                 raise RuntimeError(f"refit job {job['id']} {job['state']}: {job.get('error')}")
             done = time.perf_counter()
             model = client.get(f"{analytics}/models/clv", headers=analyst).raise_for_status().json()
+            dashboard = time_dashboard(client, analytics, analyst)
     finally:
         stack.stop_all()
         asyncio.run(delete_topics(kafka))
@@ -136,7 +138,24 @@ def measure(path: Path, max_seconds: float) -> dict[str, Any]:
         "seconds": done - started,
         "customers": job["result"]["customers_scored"],
         "bgnbd": model["bgnbd"],
+        "dashboard": dashboard,
     }
+
+
+def time_dashboard(client: httpx.Client, analytics: str, headers: dict[str, str]) -> dict[str, float]:
+    """Seconds of each request of the dashboard's first load after the refit, and of the 360 it opens first."""
+    seconds: dict[str, float] = {}
+    for name, period in DASHBOARD:
+        started = time.perf_counter()
+        response = client.get(f"{analytics}/reports/{name}", params={"period": period}, headers=headers)
+        seconds[f"/reports/{name}"] = time.perf_counter() - started
+        if name == "churn-watch":
+            first = response.raise_for_status().json()["rows"][0]["customer_id"]
+    for path in (f"/customers/{first}/360", f"/customers/{first}/clv", f"/customers/{first}/timeline?limit=20"):
+        started = time.perf_counter()
+        client.get(f"{analytics}{path}", headers=headers).raise_for_status()
+        seconds[path.split("?")[0].replace(first, "{id}")] = time.perf_counter() - started
+    return seconds
 
 
 def run(quick: bool) -> list[Figure]:
@@ -148,7 +167,8 @@ def run(quick: bool) -> list[Figure]:
     notes = (
         f"import {found['import_seconds']:.0f} s, projected {found['project_seconds']:.0f} s "
         f"({found['events']:,} events), refit {found['refit_seconds']:.0f} s; BG/NBD r={b['r']:.4f} "
-        f"alpha={b['alpha']:.4f} a={b['a']:.4f} b={b['b']:.4f} over {found['customers']:,} customers"
+        f"alpha={b['alpha']:.4f} a={b['a']:.4f} b={b['b']:.4f} over {found['customers']:,} customers; "
+        f"then the dashboard's slowest request {max(found['dashboard'].values()) * 1000:.0f} ms"
     )
     return [
         Figure(

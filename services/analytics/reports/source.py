@@ -42,7 +42,9 @@ class Window:
     currency: str
     churned_days: int = 365
     conversion_days: int = 30
-    later: list[datetime] = field(default_factory=list, compare=False, repr=False)  # the earliest left out, if any
+    later: list[datetime] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )  # the earliest left out, if any
 
     def holds(self, moment: datetime) -> bool:
         """Whether `moment` falls in the window."""

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from services.analytics.api_models import get_db
 from services.analytics.jobstore import JobStore, Report
 from services.analytics.main import create_app
+from services.analytics.reports.catalog import DASHBOARD
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.tests.memorydb import Database
 from services.analytics.tests.test_models_jobs import small, store
@@ -81,7 +82,7 @@ def test_refit_is_a_job_with_progress_timings_and_its_result(api: TestClient) ->
         "ana@example.com",
         {"horizon_days": 90},
     )
-    assert job["progress"] == {"stage": "done", "done": 4, "total": 4}
+    assert job["progress"] == {"stage": "done", "done": 5, "total": 5}
     assert job["finished_at"] >= job["created_at"]
     assert job["seconds"] >= 0
     assert job["error"] is None
@@ -91,7 +92,9 @@ def test_refit_is_a_job_with_progress_timings_and_its_result(api: TestClient) ->
         "metrics_written",
         "customers_scored",
         "churn_shipped",
+        "reports_kept",
     }
+    assert job["result"]["reports_kept"] == len(DASHBOARD)
     assert [j["id"] for j in api.get("/jobs", headers=headers("analyst")).json()] == [job["id"]]
     assert api.get(f"/jobs/{'0' * 32}", headers=headers("analyst")).status_code == 404
     assert api.get("/jobs/not-a-job-id", headers=headers("analyst")).status_code == 422

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.analytics import jobs, metrics
-from services.analytics.api_reports import REPORTS
 from services.analytics.reports import customers, scores, snapshots
+from services.analytics.reports.catalog import REPORTS
 from services.analytics.reports.source import Window
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.tests.apptest import auth, client
