@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
@@ -30,7 +31,8 @@ PAGES = {"/dashboard"}
 """HTML pages anyone may load (their data comes from the documented JSON API)."""
 
 
-def openapi_of(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def app_of(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+    """The service's app as its main builds it, on temporary settings (not started: no store, no Kafka)."""
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
     main = importlib.import_module(f"services.{service}.main")
@@ -47,10 +49,14 @@ def openapi_of(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     if service == "analytics":
         from shared.platform.kafka import KafkaSettings
 
-        app = main.create_app(settings, auth, KafkaSettings())
+        app: FastAPI = main.create_app(settings, auth, KafkaSettings())
     else:
         app = main.create_app(settings, auth)
-    response = TestClient(app).get("/openapi.json")
+    return app
+
+
+def openapi_of(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    response = TestClient(app_of(service, tmp_path, monkeypatch)).get("/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
     return document

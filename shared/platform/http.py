@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.events import asyncapi
 from shared.platform import correlation, tracing
+from shared.platform.inputpolicy import install_input_policy
 from shared.platform.kafka import KafkaSettings, readiness
 from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -110,11 +111,13 @@ def _route_of(request: Request) -> str:
 
 
 def instrument(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck]) -> None:
-    """Add correlation, tracing, metrics, access logs, `/healthz`, `/readyz` and `/metrics` to `app`.
+    """Add correlation, tracing, metrics, access logs, the input policy, `/healthz`, `/readyz` and `/metrics`.
 
     Middleware order, outermost first: correlation id, trace span, metrics and access log,
-    so the access log line carries both and the span records the correlation id.
+    input policy (`inputpolicy.py`), so the access log line carries both and the span
+    records the correlation id, and a refused body is logged and counted like any answer.
     """
+    install_input_policy(app)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

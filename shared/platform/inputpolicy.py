@@ -1,0 +1,202 @@
+"""One input policy for every service's JSON bodies: what no field may hold, checked before any route runs.
+
+Why here and not per model: a value one service accepts ends up in an event that other
+services consume. A lead name holding NUL was accepted by sales and refused by customer,
+so the conversion died in a dead-letter topic; `NaN`, `Infinity`, `1e309` and lone
+surrogates were accepted by the JSON parser (Python's accepts them; RFC 8259 does not)
+and then broke the error answer itself (500). So every JSON body is checked once, the
+same way everywhere:
+
+- it is UTF-8 and RFC 8259 JSON: no `NaN`/`Infinity` literals, no number that only a
+  float overflow could hold (`1e309`);
+- no string (value or key) holds a lone surrogate or a control character other than tab,
+  newline and carriage return (Unicode category Cc: C0, DEL, C1);
+- it is at most `max_bytes` long (413 before it is parsed).
+
+A refused body gets FastAPI's own validation answer (422, `{"detail": [{type, loc, msg}]}`,
+as every OpenAPI document here describes it) naming where the bad value is, without
+echoing it. Bodies of other media types (CSV imports) pass untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.requests import Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 1_048_576
+"""Default largest JSON body (1 MiB)."""
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+Loc = list[str | int]
+
+
+class Refused(ValueError):
+    """A body the policy refuses: where, what kind, and a message that never quotes the value."""
+
+    def __init__(self, loc: Loc, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.loc, self.kind, self.message = loc, kind, message
+
+
+def _no_constants(name: str) -> Any:
+    raise Refused(["body"], "json_invalid", f"{name} is not a JSON number (RFC 8259)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise Refused(["body"], "json_invalid", "number out of range: it overflows a 64-bit float")
+    return value
+
+
+def _check_text(text: str, loc: Loc, what: str = "text") -> None:
+    for char in text:
+        kind = unicodedata.category(char)
+        if kind == "Cs":
+            raise Refused(loc, "string_unicode", f"{what} holds a lone surrogate (not Unicode text)")
+        if kind == "Cc" and char not in ALLOWED_CONTROLS:
+            raise Refused(loc, "string_control", f"{what} holds the control character U+{ord(char):04X}")
+
+
+def check_value(value: Any, loc: Loc) -> None:
+    """Refuse any string in `value` (keys included) that the policy does not allow."""
+    if isinstance(value, str):
+        _check_text(value, loc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, loc, "a key")  # named by its parent: the bad key itself is never echoed
+            check_value(item, [*loc, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_value(item, [*loc, index])
+
+
+def check_body(body: bytes) -> None:
+    """Raise `Refused` when `body` breaks the policy; an empty body is left to the route."""
+    if not body:
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refused(["body", exc.start], "json_invalid", "the body is not UTF-8") from None
+    try:
+        value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
+    except Refused:
+        raise
+    except ValueError:  # not JSON at all, or an integer too long: FastAPI answers it as it always has
+        return
+    check_value(value, ["body"])
+
+
+def refusal(refused: Refused) -> JSONResponse:
+    """FastAPI's validation answer for a refused body."""
+    item = {"type": refused.kind, "loc": refused.loc, "msg": refused.message, "input": None}
+    return JSONResponse({"detail": [item]}, status_code=422)
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media: bytes = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return False
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class InputPolicyMiddleware:
+    """Checks every JSON request body against the policy before the app sees it, then replays it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITES or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        too_large = JSONResponse(
+            {"detail": f"the request body is over {self.max_bytes:,} bytes", "error": "PayloadTooLarge"},
+            status_code=413,
+        )
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        try:
+            check_body(body)
+        except Refused as refused:
+            await refusal(refused)(scope, receive, send)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A `receive` that gives these messages first, then defers to `then` (disconnects)."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
+
+
+def _safe(value: Any) -> Any:
+    """`value` if it encodes as strict JSON, else None: an error answer never fails on its own input."""
+    try:
+        json.dumps(jsonable_encoder(value), allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError):
+        return None
+    return jsonable_encoder(value)
+
+
+async def validation_answer(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 body, with any input or context that cannot be JSON left out instead of a 500."""
+    errors = error.errors() if isinstance(error, RequestValidationError) else []
+    detail = [
+        {k: _safe(v) for k, v in item.items() if k != "ctx"} | ({"ctx": _safe(item["ctx"])} if "ctx" in item else {})
+        for item in errors
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def install_input_policy(app: Any, max_bytes: int = MAX_BODY_BYTES) -> None:
+    """Check every JSON body against the policy, and answer validation errors without echoing unsafe input."""
+    app.add_middleware(InputPolicyMiddleware, max_bytes=max_bytes)
+    app.add_exception_handler(RequestValidationError, validation_answer)

@@ -1,0 +1,147 @@
+"""The input policy refuses what no service may store, with FastAPI's 422 shape, and passes everything else."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from fastapi import Body, FastAPI, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from shared.platform.inputpolicy import check_body, install_input_policy, validation_answer
+
+STORED: list[Any] = []
+
+
+class Lead(BaseModel):
+    name: str
+    notes: str = ""
+    score: float = 0.0
+
+
+def app(max_bytes: int = 1_048_576) -> TestClient:
+    api = FastAPI()
+    install_input_policy(api, max_bytes=max_bytes)
+
+    @api.post("/leads", status_code=201)
+    async def create(lead: Lead) -> dict[str, Any]:
+        STORED.append(lead)
+        return lead.model_dump()
+
+    @api.post("/imports")
+    async def upload(text: str = Body(media_type="text/csv")) -> dict[str, int]:
+        return {"bytes": len(text)}
+
+    @api.get("/search")
+    async def search(q: str = Query(), limit: int = Query(default=10)) -> dict[str, Any]:
+        return {"q": q, "limit": limit}
+
+    return TestClient(api)
+
+
+def post(client: TestClient, raw: bytes | str) -> Any:
+    body = raw.encode() if isinstance(raw, str) else raw
+    return client.post("/leads", content=body, headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "loc", "kind"),
+    [
+        ('{"name": "a", "score": NaN}', ["body"], "json_invalid"),
+        ('{"name": "a", "score": Infinity}', ["body"], "json_invalid"),
+        ('{"name": "a", "score": -Infinity}', ["body"], "json_invalid"),
+        ('{"name": "a", "score": 1e309}', ["body"], "json_invalid"),
+        ('{"name": "\\ud800"}', ["body", "name"], "string_unicode"),
+        ('{"name": "\\udc00x"}', ["body", "name"], "string_unicode"),
+        ('{"name": "Wang\\u0000Fang"}', ["body", "name"], "string_control"),
+        ('{"name": "a", "notes": "bell\\u0007"}', ["body", "notes"], "string_control"),
+        ('{"name": "del\\u007f"}', ["body", "name"], "string_control"),
+        ('{"name": "c1\\u0085"}', ["body", "name"], "string_control"),
+        ('{"name": "a", "tags": [["x", "\\u001b[31m"]]}', ["body", "tags", 0, 1], "string_control"),
+        ('{"name": "a", "k\\u0000ey": 1}', ["body"], "string_control"),
+        ('{"name": "a", "n": {"\\ud800": 1}}', ["body", "n"], "string_unicode"),
+    ],
+)
+def test_a_body_that_breaks_the_policy_is_a_422_naming_where_and_nothing_is_stored(
+    raw: str, loc: list[Any], kind: str
+) -> None:
+    STORED.clear()
+    response = post(app(), raw)
+    assert response.status_code == 422, response.text
+    [item] = response.json()["detail"]
+    assert item["type"] == kind
+    assert item["loc"] == loc
+    assert item["input"] is None
+    assert STORED == []
+
+
+def test_bytes_that_are_not_utf8_are_refused_without_echoing_them() -> None:
+    response = post(app(), b'{"name": "\xff\xfe"}')
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert "\\xff" not in response.text
+
+
+def test_text_people_write_passes_chinese_emoji_tabs_and_newlines() -> None:
+    STORED.clear()
+    body = '{"name": "王芳 👩‍💼", "notes": "第一行\\n\\tsecond line\\r\\n", "score": 1e308}'
+    response = post(app(), body)
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "王芳 👩‍💼"
+    assert STORED[0].notes == "第一行\n\tsecond line\r\n"
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_read() -> None:
+    client = app(max_bytes=64)
+    response = post(client, '{"name": "' + "x" * 100 + '"}')
+    assert response.status_code == 413
+    assert "64 bytes" in response.json()["detail"]
+
+
+def test_a_streamed_body_over_the_limit_is_a_413_too() -> None:
+    client = app(max_bytes=64)
+
+    def chunks() -> Any:
+        yield b'{"name": "'
+        yield b"x" * 100
+        yield b'"}'
+
+    response = client.post("/leads", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_other_media_types_and_reads_are_left_alone() -> None:
+    client = app(max_bytes=64)
+    csv = client.post("/imports", content="a,b\n" * 10, headers={"Content-Type": "text/csv"})
+    assert csv.status_code == 200
+    assert client.get("/search", params={"q": "王"}).json() == {"q": "王", "limit": 10}
+
+
+def test_malformed_json_is_answered_by_fastapi_as_always() -> None:
+    response = post(app(), '{"name": ')
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_a_validation_error_never_fails_on_its_own_input() -> None:
+    """FastAPI echoes the input; one that cannot be strict JSON (NaN, a lone surrogate) is left out, not a 500."""
+    errors = [
+        {"type": "string_type", "loc": ("body", "name"), "msg": "Input should be a valid string", "input": math.nan},
+        {"type": "x", "loc": ("body", "n"), "msg": "bad", "input": "\ud800", "ctx": {"error": ValueError("v")}},
+        {"type": "int_parsing", "loc": ("query", "limit"), "msg": "not an int", "input": "ten"},
+    ]
+    response = await validation_answer(None, RequestValidationError(errors))  # type: ignore[arg-type]
+    assert response.status_code == 422
+    body = json.loads(bytes(response.body))
+    assert [item["input"] for item in body["detail"]] == [None, None, "ten"]
+    assert body["detail"][1]["ctx"] == {"error": {}}
+
+
+def test_check_body_leaves_empty_and_non_json_bodies_to_the_route() -> None:
+    check_body(b"")
+    check_body(b"not json")
+    check_body(b"1" * 5000)  # longer than Python's int digit limit: the route's parser answers
