@@ -44,6 +44,11 @@ CURRENCIES = frozenset(
 )
 """Active ISO 4217 codes of circulating currencies."""
 
+MAX_AMOUNT = Decimal(10) ** 15
+"""Amounts are below one quadrillion (15 integer digits): room for any real deal in any currency
+(10^15 VND is about 40 billion USD), while a total of 1,000 lines at three decimals still fits
+exactly in the 28 significant digits of Python's decimal context, which money arithmetic uses."""
+
 
 def currency(code: str) -> str:
     """A known ISO 4217 code (upper case), else `InvalidInput`."""
@@ -64,13 +69,19 @@ def round_money(amount: Decimal, code: str) -> Decimal:
 
 
 def amount(value: object, code: str, what: str = "amount", *, positive: bool = False) -> Decimal:
-    """A non-negative money amount that needs no rounding in `code` (else `InvalidInput`)."""
+    """A non-negative money amount below `MAX_AMOUNT` that needs no rounding in `code` (else `InvalidInput`).
+
+    Negative zero is zero (`"-0"` is stored as `"0.00"`, not `"-0.00"`).
+    """
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         raise InvalidInput(f"{what} must be a decimal number") from None
     if not number.is_finite() or number < 0 or (positive and number == 0):
         raise InvalidInput(f"{what} must be {'positive' if positive else 'zero or more'}")
+    if number >= MAX_AMOUNT:
+        raise InvalidInput(f"{what} must be less than {MAX_AMOUNT:,}")
+    number = number.copy_abs()
     if round_money(number, code) != number:
         raise InvalidInput(f"{what} {number} has more decimals than {code} allows ({minor_units(code)})")
     return round_money(number, code)

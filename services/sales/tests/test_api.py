@@ -209,3 +209,24 @@ def test_a_manager_opens_deals_for_the_team_and_sees_the_team_board(api: TestCli
     assert board["prospecting"] == 1
     assert api.get("/opportunities", headers=MAX).json() == []
     assert api.post("/opportunities", json=body, headers=ANALYST).status_code == 403
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1000000000000000", "1E+15", "99999999999999999999999999999"])
+def test_an_amount_past_the_money_range_is_a_422_not_a_500(api: TestClient, amount: str) -> None:
+    setup_team(api)
+    body = {"customer_id": str(uuid4()), "name": "Deal", "amount": amount, "currency": "USD"}
+    body |= {"expected_close_date": "2026-05-01", "owner": "li@example.com"}
+    response = api.post("/opportunities", json=body, headers=BOSS)
+    assert response.status_code == 422, response.text
+    assert "less than 1,000,000,000,000,000" in response.text
+    assert api.get("/opportunities", headers=BOSS).json() == []
+
+
+def test_negative_zero_is_stored_as_zero(api: TestClient) -> None:
+    setup_team(api)
+    body = {"customer_id": str(uuid4()), "name": "Deal", "amount": "-0", "currency": "USD"}
+    body |= {"expected_close_date": "2026-05-01", "owner": "li@example.com"}
+    response = api.post("/opportunities", json=body, headers=BOSS)
+    assert response.status_code == 201, response.text
+    deal = api.get(f"/opportunities/{response.json()['id']}", headers=BOSS).json()
+    assert deal["amount"] == "0.00"
