@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from services.analytics.pointintime import customer_as_of
 from services.analytics.projection import TIMELINE_INDEX, Customer360Projection
+from shared.events.timestamps import IsoDateTime
 from shared.platform.auth import Principal, require_roles
 from shared.platform.masking import mask_360
 
@@ -67,7 +68,7 @@ async def customer_360(
     user: Reader,
     projection: ProjectionDep,
     as_of: Annotated[
-        AwareDatetime | None,
+        IsoDateTime | None,
         Query(
             description="Answer from the events up to this time (inclusive), e.g. `2026-01-31T23:59:59Z`.",
             examples=["2026-01-31T23:59:59Z"],

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.analytics.metrics import Stage, Tier
+from shared.events.timestamps import IsoDateTime
 
 SORT_FIELDS: dict[str, str] = {
     "clv": "clv.clv",
@@ -62,8 +63,8 @@ class MetricFilter(BaseModel):
     min_orders: int | None = Field(default=None, ge=0)
     max_days_since_last_purchase: int | None = Field(default=None, ge=0)
     min_days_since_last_purchase: int | None = Field(default=None, ge=0)
-    last_purchase_after: AwareDatetime | None = Field(default=None, description="Last purchase strictly after.")
-    last_purchase_before: AwareDatetime | None = Field(default=None, description="Last purchase strictly before.")
+    last_purchase_after: IsoDateTime | None = Field(default=None, description="Last purchase strictly after.")
+    last_purchase_before: IsoDateTime | None = Field(default=None, description="Last purchase strictly before.")
 
     @field_validator("lifecycle_stage", "value_tier", "rfm_segment", "country", mode="before")
     @classmethod

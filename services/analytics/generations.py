@@ -20,13 +20,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.analytics.projection import BUSINESS_EVENTS, CUSTOMER_360, TIMELINE, Customer360Projection
 from services.analytics.settings import AnalyticsSettings
+from shared.events.timestamps import IsoDateTime
 
 CONTROL = "projection_generations"
 POINTER = "active"
@@ -50,11 +51,11 @@ class Generation(BaseModel):
     database: str
     group: str
     status: Status
-    until: AwareDatetime | None = None
+    until: IsoDateTime | None = None
     """Only events up to this time are projected (a point-in-time generation; never switched live)."""
-    started_at: AwareDatetime | None = None
-    caught_up_at: AwareDatetime | None = None
-    switched_at: AwareDatetime | None = None
+    started_at: IsoDateTime | None = None
+    caught_up_at: IsoDateTime | None = None
+    switched_at: IsoDateTime | None = None
     events: int = 0
     """Records the rebuild has consumed so far (applied, skipped as duplicates, or past `until`)."""
     checksum: str | None = None

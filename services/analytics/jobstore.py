@@ -31,10 +31,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import uuid4
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from shared.events.timestamps import IsoDateTime
 
 log = logging.getLogger("crm.analytics.jobs")
 
@@ -61,9 +63,9 @@ class Job(BaseModel):
     state: State
     params: dict[str, Any] = Field(default_factory=dict, description="What the job was asked to do.")
     progress: Progress = Field(default_factory=Progress)
-    created_at: AwareDatetime
-    heartbeat_at: AwareDatetime
-    finished_at: AwareDatetime | None = None
+    created_at: IsoDateTime
+    heartbeat_at: IsoDateTime
+    finished_at: IsoDateTime | None = None
     seconds: float | None = Field(default=None, description="Run time, once finished.")
     result: dict[str, Any] | None = None
     error: str | None = None

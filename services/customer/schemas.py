@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.customer.domain import Customer
+from shared.events.timestamps import IsoDateTime
 from shared.platform.errors import ErrorBody as PlatformErrorBody
 
 ContactKind = Literal["email", "phone"]
@@ -115,7 +116,7 @@ class InteractionCreate(Versioned):
 
     kind: InteractionKind
     summary: str = Field(min_length=1, max_length=4000)
-    occurred_at: AwareDatetime = Field(description="When it happened, with a timezone.")
+    occurred_at: IsoDateTime = Field(description="When it happened, with a timezone.")
 
 
 class ConsentChange(Versioned):

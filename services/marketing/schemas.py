@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.marketing.domain import Campaign, Segment
 from services.marketing.rules import SegmentRules
+from shared.events.timestamps import IsoDateTime
 from shared.platform.errors import ErrorBody
 
 Channel = Literal["email", "sms"]
@@ -134,7 +135,7 @@ class CampaignUpdate(Versioned):
 class ScheduleRequest(Versioned):
     """When to start sending (now when omitted)."""
 
-    send_at: AwareDatetime | None = None
+    send_at: IsoDateTime | None = None
 
 
 class CancelRequest(Versioned):
@@ -149,7 +150,7 @@ class SpendCreate(_Body):
     amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4, examples=["1250.50"])
     currency: str = Field(pattern="^[A-Z]{3}$", examples=["CNY"], description="ISO 4217.")
     note: str | None = Field(default=None, max_length=500)
-    spent_on: AwareDatetime | None = None
+    spent_on: IsoDateTime | None = None
 
 
 class SpendLine(BaseModel):

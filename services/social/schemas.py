@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.social.accounts import Account
 from services.social.interactions import Interaction
 from services.social.posts import Post
+from shared.events.timestamps import IsoDateTime
 from shared.platform.errors import ErrorBody
 from shared.platform.masking import mask_name
 
@@ -105,7 +106,7 @@ class PostCreate(_Body):
 
     account_id: UUID
     text: str = Field(min_length=1, max_length=5000, examples=["春季新品上市！Spring collection is here."])
-    scheduled_for: AwareDatetime | None = Field(default=None, examples=["2026-03-03T09:00:00+08:00"])
+    scheduled_for: IsoDateTime | None = Field(default=None, examples=["2026-03-03T09:00:00+08:00"])
 
 
 class PostUpdate(Versioned):
@@ -117,7 +118,7 @@ class PostUpdate(Versioned):
 class PostSchedule(Versioned):
     """When to publish (timezone required)."""
 
-    scheduled_for: AwareDatetime
+    scheduled_for: IsoDateTime
 
 
 class Engagement(BaseModel):

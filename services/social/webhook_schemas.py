@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.timestamps import IsoDateTime
 
 
 class _Strict(BaseModel):
@@ -27,7 +29,7 @@ class InteractionItem(_Strict):
     id: str = Field(min_length=1, max_length=200, description="The platform's id: a redelivery is stored once.")
     author: Author
     text: str = Field(min_length=1, max_length=10_000)
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     post_id: str | None = Field(default=None, max_length=200, description="Platform id of the post commented on.")
     permalink: str | None = Field(default=None, max_length=1000)
 
@@ -40,7 +42,7 @@ class MetricsItem(_Strict):
     likes: int = Field(ge=0)
     comments: int = Field(ge=0)
     shares: int = Field(ge=0)
-    measured_at: AwareDatetime
+    measured_at: IsoDateTime
 
 
 class WebhookDelivery(_Strict):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.events.timestamps import IsoDateTime
 from shared.platform.eventstore import EventStoreSettings
 
 
@@ -27,7 +28,7 @@ class SupportSettings(BaseSettings):
         default="http://127.0.0.1:8004/surveys/", description="Where customers answer; the token is appended."
     )
     scheduler_interval_seconds: float = Field(default=30.0, gt=0, description="How often the scheduler looks.")
-    scheduler_now: AwareDatetime | None = Field(
+    scheduler_now: IsoDateTime | None = Field(
         default=None,
         description="Test/ops setting: the scheduler's fixed 'now' (to replay an instant). Unset in production.",
     )

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import topics
 from shared.events.base import CustomerKeyedEvent
+from shared.events.timestamps import IsoDateTime
 from shared.events.upcasting import Upcast
 
 ContactKind = Literal["email", "phone"]
@@ -154,7 +155,7 @@ class CustomerInteractionRecordedV1(CustomerEvent):
     interaction_id: UUID
     kind: InteractionKind
     summary: str
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     recorded_by: str = Field(description="Subject of the user who recorded it.")
 
 

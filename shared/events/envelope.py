@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from shared.events.base import PublicEvent
+from shared.events.timestamps import IsoDateTime
 
 SPECVERSION: Literal["1.0"] = "1.0"
 CONTENT_TYPE: Literal["application/json"] = "application/json"
@@ -52,7 +53,7 @@ class EventEnvelope(BaseModel):
     source: str
     type: str
     specversion: Literal["1.0"] = SPECVERSION
-    time: AwareDatetime
+    time: IsoDateTime
     subject: str | None = None
     """The customer the event is about; absent for events about a product, campaign or account."""
     datacontenttype: Literal["application/json"] = CONTENT_TYPE

@@ -11,10 +11,11 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from shared.events import topics
 from shared.events.base import CustomerKeyedEvent, PublicEvent
+from shared.events.timestamps import IsoDateTime
 
 MessageChannel = Literal["email", "sms"]
 
@@ -39,7 +40,7 @@ class UnsubscribedV1(MarketingCustomerEvent):
     channel: MessageChannel
     campaign_id: UUID | None = Field(default=None, description="The campaign whose message they unsubscribed from.")
     message_id: UUID | None = Field(default=None, description="The message whose link they used.")
-    unsubscribed_at: AwareDatetime
+    unsubscribed_at: IsoDateTime
 
 
 class LinkClickedV1(MarketingCustomerEvent):
@@ -50,7 +51,7 @@ class LinkClickedV1(MarketingCustomerEvent):
     campaign_id: UUID
     message_id: UUID
     url: str = Field(description="The link's destination.")
-    clicked_at: AwareDatetime
+    clicked_at: IsoDateTime
 
 
 class CampaignCreatedV1(MarketingEvent):
@@ -71,7 +72,7 @@ class CampaignScheduledV1(MarketingEvent):
     event_type = "crm.marketing.campaign_scheduled.v1"
 
     campaign_id: UUID
-    send_at: AwareDatetime = Field(description="When the sender starts (UTC).")
+    send_at: IsoDateTime = Field(description="When the sender starts (UTC).")
 
 
 class CampaignSendingStartedV1(MarketingEvent):
@@ -84,7 +85,7 @@ class CampaignSendingStartedV1(MarketingEvent):
     excluded: dict[str, int] = Field(
         default_factory=dict, description="Segment members left out, by reason (no_consent, unsubscribed, ...)."
     )
-    started_at: AwareDatetime
+    started_at: IsoDateTime
 
 
 class CampaignCompletedV1(MarketingEvent):
@@ -96,7 +97,7 @@ class CampaignCompletedV1(MarketingEvent):
     sent: int = Field(ge=0)
     bounced: int = Field(ge=0)
     withheld: int = Field(ge=0, description="Recipients skipped because they unsubscribed or were erased meanwhile.")
-    completed_at: AwareDatetime
+    completed_at: IsoDateTime
 
 
 class CampaignCancelledV1(MarketingEvent):
@@ -106,7 +107,7 @@ class CampaignCancelledV1(MarketingEvent):
 
     campaign_id: UUID
     cancelled_by: str = Field(description="Subject of the user who cancelled it.")
-    cancelled_at: AwareDatetime
+    cancelled_at: IsoDateTime
 
 
 class CampaignSpendRecordedV1(MarketingEvent):
@@ -120,7 +121,7 @@ class CampaignSpendRecordedV1(MarketingEvent):
     amount: Decimal = Field(gt=0, description="Amount in `currency`, exact decimal (a string on the wire).")
     currency: str = Field(pattern="^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR, CNY.")
     note: str | None = Field(default=None, description="What it was for.")
-    spent_on: AwareDatetime
+    spent_on: IsoDateTime
 
 
 class MessageSentV1(MarketingCustomerEvent):
@@ -132,7 +133,7 @@ class MessageSentV1(MarketingCustomerEvent):
     message_id: UUID = Field(description="Also the idempotency key and the email's Message-ID.")
     channel: MessageChannel
     variant: str = Field(description="The A/B variant the customer got.")
-    sent_at: AwareDatetime
+    sent_at: IsoDateTime
     confirmed: bool = Field(
         default=True,
         description="False when the sender restarted before the server's answer arrived: it counts as sent, "
@@ -150,7 +151,7 @@ class MessageBouncedV1(MarketingCustomerEvent):
     channel: MessageChannel
     permanent: bool = Field(description="5xx (hard bounce) rather than retries exhausted on 4xx (soft).")
     code: int = Field(description="The SMTP reply code or HTTP status of the refusal.")
-    bounced_at: AwareDatetime
+    bounced_at: IsoDateTime
 
 
 class EmailOpenedV1(MarketingCustomerEvent):
@@ -160,7 +161,7 @@ class EmailOpenedV1(MarketingCustomerEvent):
 
     campaign_id: UUID
     message_id: UUID
-    opened_at: AwareDatetime
+    opened_at: IsoDateTime
 
 
 EVENTS: tuple[type[PublicEvent], ...] = (

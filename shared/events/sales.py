@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.base import CustomerKeyedEvent, PublicEvent
+from shared.events.timestamps import IsoDateTime
 
 LEAD_CUSTOMER_NAMESPACE = UUID("5b0f7c1e-2f7a-4d4e-9a53-6c1d0e7b9a01")
 """Namespace of the uuid5 that turns a lead id into the id of the customer it becomes."""
@@ -76,7 +77,7 @@ class LeadConvertedV1(SalesCustomerEvent):
         default_factory=dict, description="Marketing consent the lead gave on capture, per channel."
     )
     converted_by: str = Field(description="Subject of the user who converted the lead.")
-    converted_at: AwareDatetime
+    converted_at: IsoDateTime
 
 
 class LeadCapturedV1(SalesEvent):
@@ -90,7 +91,7 @@ class LeadCapturedV1(SalesEvent):
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 country code.")
     company: str | None = Field(default=None, description="The lead's organisation, if any.")
     captured_by: str = Field(description="Subject of the user or system that captured it.")
-    captured_at: AwareDatetime
+    captured_at: IsoDateTime
 
 
 class LeadScoredV1(SalesEvent):
@@ -158,7 +159,7 @@ class OpportunityStageChangedV1(SalesCustomerEvent):
     from_stage: str
     to_stage: str
     probability: Decimal = Field(ge=0, le=1)
-    changed_at: AwareDatetime
+    changed_at: IsoDateTime
 
 
 class OpportunityUpdatedV1(SalesCustomerEvent):
@@ -182,7 +183,7 @@ class OpportunityWonV1(SalesCustomerEvent):
     opportunity_id: UUID
     amount: Decimal = Field(description="Final amount (a decimal string).")
     currency: Currency = Field(pattern="^[A-Z]{3}$")
-    won_at: AwareDatetime
+    won_at: IsoDateTime
 
 
 class OpportunityLostV1(SalesCustomerEvent):
@@ -193,7 +194,7 @@ class OpportunityLostV1(SalesCustomerEvent):
     opportunity_id: UUID
     reason: str
     competitor: str | None = None
-    lost_at: AwareDatetime
+    lost_at: IsoDateTime
 
 
 class OpportunityReopenedV1(SalesCustomerEvent):
@@ -309,7 +310,7 @@ class OrderPlacedV1(SalesCustomerEvent):
     quote_id: UUID | None = None
     currency: Currency = Field(pattern="^[A-Z]{3}$")
     total: Decimal = Field(description="Order total including tax (a decimal string).")
-    placed_at: AwareDatetime = Field(description="When the customer ordered (the business date).")
+    placed_at: IsoDateTime = Field(description="When the customer ordered (the business date).")
     external_id: str | None = Field(default=None, description="Id in the system it was imported from.")
 
 
@@ -321,7 +322,7 @@ class OrderPaidV1(SalesCustomerEvent):
     order_id: UUID
     amount: Decimal
     currency: Currency = Field(pattern="^[A-Z]{3}$")
-    paid_at: AwareDatetime
+    paid_at: IsoDateTime
 
 
 class OrderShippedV1(SalesCustomerEvent):
@@ -330,7 +331,7 @@ class OrderShippedV1(SalesCustomerEvent):
     event_type = "crm.sales.order_shipped.v1"
 
     order_id: UUID
-    shipped_at: AwareDatetime
+    shipped_at: IsoDateTime
 
 
 class OrderDeliveredV1(SalesCustomerEvent):
@@ -339,7 +340,7 @@ class OrderDeliveredV1(SalesCustomerEvent):
     event_type = "crm.sales.order_delivered.v1"
 
     order_id: UUID
-    delivered_at: AwareDatetime
+    delivered_at: IsoDateTime
 
 
 class OrderCancelledV1(SalesCustomerEvent):
@@ -349,7 +350,7 @@ class OrderCancelledV1(SalesCustomerEvent):
 
     order_id: UUID
     reason: str
-    cancelled_at: AwareDatetime
+    cancelled_at: IsoDateTime
 
 
 class OrderRefundedV1(SalesCustomerEvent):
@@ -362,7 +363,7 @@ class OrderRefundedV1(SalesCustomerEvent):
     refunded_total: Decimal = Field(description="All refunds of the order so far (a decimal string).")
     currency: Currency = Field(pattern="^[A-Z]{3}$")
     reason: str | None = None
-    refunded_at: AwareDatetime
+    refunded_at: IsoDateTime
 
 
 class OrderImportedV1(SalesCustomerEvent):
@@ -375,8 +376,8 @@ class OrderImportedV1(SalesCustomerEvent):
     currency: Currency = Field(pattern="^[A-Z]{3}$")
     total: Decimal = Field(description="Amount paid (a decimal string).")
     quantity: int = Field(ge=0, description="Items in the order.")
-    placed_at: AwareDatetime
-    paid_at: AwareDatetime
+    placed_at: IsoDateTime
+    paid_at: IsoDateTime
 
 
 EVENTS: tuple[type[PublicEvent], ...] = (

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from shared.events import topics
 from shared.events.base import CustomerKeyedEvent, PublicEvent
+from shared.events.timestamps import IsoDateTime
 
 InteractionKind = Literal["comment", "direct_message", "mention"]
 Sentiment = Literal["positive", "neutral", "negative"]
@@ -48,7 +49,7 @@ class InteractionEscalatedV1(SocialCustomerEvent):
     priority: Priority = Field(description="Ticket priority the escalating agent asks for.")
     reason: str = Field(description="Why it was escalated.")
     escalated_by: str = Field(description="Subject of the user who escalated it.")
-    escalated_at: AwareDatetime
+    escalated_at: IsoDateTime
     permalink: str | None = None
 
 
@@ -89,7 +90,7 @@ class PostScheduledV1(SocialEvent):
 
     post_id: UUID
     account_id: UUID
-    scheduled_for: AwareDatetime
+    scheduled_for: IsoDateTime
 
 
 class PostPublishedV1(SocialEvent):
@@ -100,7 +101,7 @@ class PostPublishedV1(SocialEvent):
     post_id: UUID
     account_id: UUID
     platform_post_id: str = Field(description="The post's id on the platform.")
-    published_at: AwareDatetime
+    published_at: IsoDateTime
     attempts: int = Field(ge=1, description="Publish attempts it took, this one included.")
 
 
@@ -113,7 +114,7 @@ class PostPublishFailedV1(SocialEvent):
     account_id: UUID
     attempts: int = Field(ge=1)
     error: str = Field(description="What the last attempt reported.")
-    failed_at: AwareDatetime
+    failed_at: IsoDateTime
 
 
 class PostDeletedV1(SocialEvent):
@@ -135,7 +136,7 @@ class PostEngagementUpdatedV1(SocialEvent):
     likes: int = Field(ge=0)
     comments: int = Field(ge=0)
     shares: int = Field(ge=0)
-    measured_at: AwareDatetime
+    measured_at: IsoDateTime
 
 
 class InteractionReceivedV1(SocialEvent):
@@ -152,7 +153,7 @@ class InteractionReceivedV1(SocialEvent):
     platform: str
     kind: InteractionKind
     sentiment: Sentiment
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
 
 
 class InteractionLinkedToCustomerV1(SocialCustomerEvent):
@@ -167,7 +168,7 @@ class InteractionLinkedToCustomerV1(SocialCustomerEvent):
     author_handle: str
     text: str = Field(description="What the customer wrote, in any language.")
     sentiment: Sentiment
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     method: LinkMethod = Field(description="manual, or automatic by a known handle or email.")
     linked_by: str = Field(description="Subject of the user who linked it, or `social-identity` when automatic.")
 
@@ -198,7 +199,7 @@ class InteractionRepliedV1(SocialEvent):
     interaction_id: UUID
     platform_reply_id: str
     replied_by: str
-    replied_at: AwareDatetime
+    replied_at: IsoDateTime
 
 
 class InteractionClosedV1(SocialEvent):

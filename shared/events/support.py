@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from shared.events import topics
 from shared.events.base import CustomerKeyedEvent, PublicEvent
+from shared.events.timestamps import IsoDateTime
 
 Priority = Literal["P1", "P2", "P3", "P4"]
 TicketStatus = Literal["new", "open", "pending", "resolved", "closed"]
@@ -48,7 +49,7 @@ class TicketOpenedV1(SupportCustomerEvent):
     first_response_minutes: int = Field(description="First-response target in business minutes.")
     resolution_minutes: int = Field(description="Resolution target in business minutes.")
     opened_by: str = Field(description="Subject of the user or system that opened it.")
-    opened_at: AwareDatetime
+    opened_at: IsoDateTime
     source_interaction_id: UUID | None = Field(default=None, description="The social interaction it came from.")
 
 
@@ -62,7 +63,7 @@ class TicketAssignedV1(SupportCustomerEvent):
     assignee: str | None = Field(default=None, description="Subject (email) of the agent; null means unassigned.")
     method: Literal["round_robin", "manual"] = Field(description="The rotation chose, or a person did.")
     assigned_by: str
-    assigned_at: AwareDatetime
+    assigned_at: IsoDateTime
 
 
 class TicketStatusChangedV1(SupportCustomerEvent):
@@ -74,7 +75,7 @@ class TicketStatusChangedV1(SupportCustomerEvent):
     from_status: TicketStatus
     to_status: TicketStatus
     changed_by: str = Field(description="Subject of the user, or `scheduler` for an automatic close.")
-    changed_at: AwareDatetime
+    changed_at: IsoDateTime
 
 
 class TicketRepliedV1(SupportCustomerEvent):
@@ -87,7 +88,7 @@ class TicketRepliedV1(SupportCustomerEvent):
     author: str
     body: str = Field(description="The reply as sent (personal data).")
     first_response: bool = Field(description="True for the ticket's first public reply.")
-    replied_at: AwareDatetime
+    replied_at: IsoDateTime
 
 
 class TicketPriorityChangedV1(SupportCustomerEvent):
@@ -100,7 +101,7 @@ class TicketPriorityChangedV1(SupportCustomerEvent):
     first_response_minutes: int
     resolution_minutes: int
     changed_by: str
-    changed_at: AwareDatetime
+    changed_at: IsoDateTime
 
 
 class TicketCategoryChangedV1(SupportCustomerEvent):
@@ -112,7 +113,7 @@ class TicketCategoryChangedV1(SupportCustomerEvent):
     category: str
     queue_id: UUID | None = None
     changed_by: str
-    changed_at: AwareDatetime
+    changed_at: IsoDateTime
 
 
 class TicketEscalatedV1(SupportCustomerEvent):
@@ -125,7 +126,7 @@ class TicketEscalatedV1(SupportCustomerEvent):
     reason: str
     queue_id: UUID | None = None
     escalated_by: str
-    escalated_at: AwareDatetime
+    escalated_at: IsoDateTime
 
 
 class TicketMergedV1(SupportCustomerEvent):
@@ -136,7 +137,7 @@ class TicketMergedV1(SupportCustomerEvent):
     ticket_id: UUID = Field(description="The duplicate, now closed.")
     survivor_id: UUID = Field(description="The ticket the work continues on.")
     merged_by: str
-    merged_at: AwareDatetime
+    merged_at: IsoDateTime
 
 
 class TicketCustomerChangedV1(SupportCustomerEvent):
@@ -157,8 +158,8 @@ class SlaWarnedV1(SupportCustomerEvent):
     target: SlaTarget
     target_minutes: int = Field(description="The target in business minutes.")
     elapsed_seconds: float = Field(description="Business seconds used when the warning was raised.")
-    due_at: AwareDatetime | None = Field(default=None, description="When the target runs out (null while paused).")
-    warned_at: AwareDatetime
+    due_at: IsoDateTime | None = Field(default=None, description="When the target runs out (null while paused).")
+    warned_at: IsoDateTime
 
 
 class SlaBreachedV1(SupportCustomerEvent):
@@ -170,8 +171,8 @@ class SlaBreachedV1(SupportCustomerEvent):
     target: SlaTarget
     target_minutes: int
     elapsed_seconds: float
-    due_at: AwareDatetime | None = None
-    breached_at: AwareDatetime
+    due_at: IsoDateTime | None = None
+    breached_at: IsoDateTime
 
 
 class SurveyAnsweredV1(SupportCustomerEvent):
@@ -183,7 +184,7 @@ class SurveyAnsweredV1(SupportCustomerEvent):
     csat: int = Field(ge=1, le=5, description="Customer satisfaction, 1 (very unhappy) to 5 (very happy).")
     nps: int | None = Field(default=None, ge=0, le=10, description="Likelihood to recommend, 0 to 10.")
     comment: str | None = Field(default=None, description="Free text (personal data).")
-    answered_at: AwareDatetime
+    answered_at: IsoDateTime
 
 
 class FeedbackRecordedV1(SupportCustomerEvent):
@@ -196,7 +197,7 @@ class FeedbackRecordedV1(SupportCustomerEvent):
     kind: FeedbackKind
     text: str = Field(description="What the customer said (personal data).")
     recorded_by: str
-    recorded_at: AwareDatetime
+    recorded_at: IsoDateTime
 
 
 EVENTS: tuple[type[PublicEvent], ...] = (

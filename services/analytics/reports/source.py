@@ -9,11 +9,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from statistics import median
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.analytics.purchases import CANCELLED, IMPORTED, PLACED, merges, resolve
 from services.analytics.reports.periods import Period, parse_time
+from shared.events.timestamps import IsoDateTime
 
 Db = AsyncDatabase[dict[str, Any]]
 TIMELINE = "customer_timeline"
@@ -27,8 +28,8 @@ class ReportParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     period: Period = Field(default="month", description="Grouping of time series.")
-    since: AwareDatetime | None = Field(default=None, description="Only events on or after this time.")
-    until: AwareDatetime | None = Field(default=None, description="Only events before this time (default: now).")
+    since: IsoDateTime | None = Field(default=None, description="Only events on or after this time.")
+    until: IsoDateTime | None = Field(default=None, description="Only events before this time (default: now).")
     format: str = Field(default="json", pattern="^(json|csv)$", description="csv streams the rows.")
 
 

@@ -252,7 +252,8 @@ def test_every_report_streams_as_csv(api: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("query", "named"), [("period=fortnight", "period"), ("since=soon", "since"), ("format=xml", "format"),
-                         ("colour=red", "colour"), ("until=2026-01-01T00:00:00", "until")]
+                         ("colour=red", "colour"), ("until=2026-01-01T00:00:00", "until"),
+                         ("until=0.5", "until"), ("since=1764000000", "since")]
 )  # fmt: skip
 def test_a_bad_report_parameter_is_a_422_naming_it(api: TestClient, query: str, named: str) -> None:
     r = api.get(f"/reports/revenue?{query}", headers=ANALYST)

@@ -93,6 +93,16 @@ def test_naive_interaction_time_is_rejected(api: TestClient) -> None:
     assert api.post(f"/customers/{ref['id']}/interactions", json=body, headers=REP).status_code == 422
 
 
+@pytest.mark.parametrize("when", [0, 1764000000, 1.5, "0", "1764000000.5"])
+def test_a_number_is_not_a_time(api: TestClient, when: object) -> None:
+    """Pydantic reads numbers as Unix times; ours refuse them, so a typo never becomes a date in 1970."""
+    ref = register(api)
+    body = {"kind": "call", "summary": "x", "occurred_at": when}
+    response = api.post(f"/customers/{ref['id']}/interactions", json=body, headers=REP)
+    assert response.status_code == 422
+    assert "ISO 8601" in response.text
+
+
 def test_search_and_duplicates_then_merge(api: TestClient) -> None:
     first = register(api)
     second = register(api, {"name": "张伟", "emails": ["zhangwei@example.org"], "phones": ["+86 138 1234 5678"]})
