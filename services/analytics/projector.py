@@ -31,7 +31,7 @@ from services.analytics.settings import AnalyticsSettings
 from shared.events import REGISTRY, EventEnvelope, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
 from shared.events.topics import STREAMS
-from shared.platform import logs, tracing
+from shared.platform import logs, rawrecords, tracing
 from shared.platform.deadletter import dead_letter
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
@@ -122,6 +122,8 @@ def subscribe(
         batch_timeout_ms=50,
         title="analytics-projector",
         description="Folds every public event into the analytics projections.",
+        parser=rawrecords.parse_batch,  # poison records reach `handle`, never stall in FastStream
+        decoder=rawrecords.raw_body,
     )
     async def project(message: KafkaMessage) -> None:
         raw = message.raw_message

@@ -123,10 +123,10 @@ class EventEnvelope(BaseModel):
         """Rebuild the envelope from a record's headers and value; `MalformedEnvelope` if it is not one."""
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         attrs: dict[str, Any] = {}
-        for name, raw in pairs:
-            if name.startswith("ce_"):
-                attrs[name[3:]] = raw.decode() if isinstance(raw, bytes) else raw
         try:
+            for name, raw in pairs:
+                if name.startswith("ce_"):
+                    attrs[name[3:]] = raw.decode() if isinstance(raw, bytes) else raw
             attrs["data"] = json.loads(value)
             return cls.model_validate(attrs)
         except ValueError as exc:

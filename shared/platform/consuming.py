@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from shared.events import REGISTRY, EventEnvelope, PublicEvent, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
-from shared.platform import logs, tracing
+from shared.platform import logs, rawrecords, tracing
 from shared.platform.deadletter import dead_letter
 from shared.platform.kafka import KafkaSettings, make_broker
 from shared.platform.metrics import CONSUMED
@@ -124,6 +124,8 @@ class EventConsumer:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=title or f"{self.group}-consumer",
             description=f"Reacts to {', '.join(sorted(m.event_type for m in self.handlers))}.",
+            parser=rawrecords.parse_record,  # poison records reach `handle`, never stall in FastStream
+            decoder=rawrecords.raw_body,
         )
         async def consume(message: KafkaMessage) -> None:
             await self.handle(broker, message.raw_message)
