@@ -60,7 +60,8 @@ class MarketingApplication(Application[UUID]):
     # segments
 
     def define_segment(self, *, name: str, description: str, rules: SegmentRules, by: str) -> Segment:
-        """A new segment."""
+        """A new segment (its metric conditions checked with analytics first)."""
+        self._check_metrics(rules)
         segment = Segment(name=name, description=description, rules=rules.model_dump(mode="json"), defined_by=by)
         self.save(segment)
         return segment
@@ -69,10 +70,16 @@ class MarketingApplication(Application[UUID]):
         self, segment_id: UUID, *, expected_version: int | None, name: str, description: str, rules: SegmentRules
     ) -> Segment:
         """Change a segment (campaigns evaluate it when they start sending)."""
+        self._check_metrics(rules)
         segment = self._load(Segment, segment_id, expected_version)
         segment.redefine(name, description, rules.model_dump(mode="json"))
         self._save(segment)
         return segment
+
+    def _check_metrics(self, rules: SegmentRules) -> None:
+        """Analytics would answer every metric condition (`MetricConditionRefused`, a 422, if not)."""
+        for condition in rules.metric_conditions:
+            self.metrics.check(condition)
 
     def segment(self, segment_id: UUID) -> Segment:
         """The segment, or `NotFound`."""

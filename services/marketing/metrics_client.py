@@ -12,7 +12,13 @@ from uuid import UUID
 
 import httpx
 
-from services.marketing.rules import MetricCondition, MetricsSource, MetricsUnavailable, NoMetrics
+from services.marketing.rules import (
+    MetricCondition,
+    MetricConditionRefused,
+    MetricsSource,
+    MetricsUnavailable,
+    NoMetrics,
+)
 from services.marketing.settings import MarketingSettings
 from shared.platform.auth import AuthSettings, issue_token
 
@@ -48,6 +54,31 @@ class AnalyticsMetrics:
                 f"analytics refused metric {condition.metric!r}: {response.status_code} {response.text}"
             )
         return {UUID(c) for c in response.json()["matching"]}
+
+    def check(self, condition: MetricCondition) -> None:
+        """Ask analytics with no candidates: it validates the condition (values it knows) and matches nobody."""
+        body = condition.model_dump(mode="json") | {"candidates": []}
+        token = issue_token(self.secret, SUBJECT, ["integration"])
+        try:
+            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+                response = client.post(
+                    f"{self.base_url}/segments/customers", json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+        except httpx.HTTPError as exc:
+            raise MetricsUnavailable(f"analytics at {self.base_url} is unreachable: {exc}") from exc
+        if response.status_code == httpx.codes.UNPROCESSABLE_ENTITY:
+            raise MetricConditionRefused(f"analytics refuses metric condition {condition.metric!r}: {_why(response)}")
+        if response.status_code != httpx.codes.OK:
+            raise MetricsUnavailable(f"analytics cannot check metric {condition.metric!r}: {response.status_code}")
+
+
+def _why(response: httpx.Response) -> str:
+    """Analytics' own words for a 422 (its `detail`), else the body."""
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return response.text[:300]
+    return str(detail)[:300]
 
 
 def metrics_source(settings: MarketingSettings) -> MetricsSource:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Country = Annotated[str, Field(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. CN.")]
 MetricName = Literal["lifecycle_stage", "value_tier", "rfm_segment", "churn_risk", "clv", "days_since_last_purchase"]
+CATEGORICAL: frozenset[str] = frozenset({"lifecycle_stage", "value_tier", "rfm_segment"})
+"""Metrics compared with `in` / `not_in`; the others are numbers compared with `gte` / `lte`."""
 
 
 class _Rule(BaseModel):
@@ -63,6 +65,25 @@ class MetricCondition(_Rule):
     values: list[str] = Field(default_factory=list, max_length=20, description="For in / not_in.")
     threshold: float | None = Field(default=None, description="For gte / lte.")
 
+    @model_validator(mode="after")
+    def _fits_its_metric(self) -> MetricCondition:
+        """The op fits the metric's kind and has what it compares with, as analytics requires.
+
+        Checked when the segment is saved: a condition analytics can never answer (`clv in
+        []`) used to be saved, then made every preview and send of its segment a 503.
+        """
+        if self.metric in CATEGORICAL:
+            if self.op not in ("in", "not_in"):
+                raise ValueError(f"metric {self.metric!r} is categorical: use in or not_in")
+            if not self.values:
+                raise ValueError(f"op {self.op!r} needs at least one value")
+        else:
+            if self.op not in ("gte", "lte"):
+                raise ValueError(f"metric {self.metric!r} is numeric: use gte or lte")
+            if self.threshold is None:
+                raise ValueError(f"op {self.op!r} needs a threshold")
+        return self
+
 
 AttributeCondition = CountryIs | SourceIs | TagsMatch | ConsentIs
 Condition = AttributeCondition | MetricCondition
@@ -98,11 +119,18 @@ class MetricsUnavailable(Exception):
     """The analytics query API cannot answer metric conditions (not deployed, or not yet built)."""
 
 
+class MetricConditionRefused(ValueError):
+    """Analytics will never answer this metric condition (e.g. a stage it does not know)."""
+
+
 class MetricsSource(Protocol):
     """Answers metric conditions for a set of candidate customers."""
 
     def matching(self, condition: MetricCondition, candidates: set[UUID]) -> set[UUID]:
         """The candidates for which `condition` holds."""
+
+    def check(self, condition: MetricCondition) -> None:
+        """Raise `MetricConditionRefused` if analytics would refuse `condition` (asked when a segment is saved)."""
 
 
 class NoMetrics:
@@ -112,6 +140,9 @@ class NoMetrics:
         raise MetricsUnavailable(
             f"metric condition {condition.metric!r} needs the analytics query API, which does not expose it yet"
         )
+
+    def check(self, condition: MetricCondition) -> None:
+        """Nothing to ask: the condition's own rules were checked; using it will answer 503."""
 
 
 def holds(condition: AttributeCondition, member: Member) -> bool:

@@ -89,6 +89,11 @@ def test_dormant_high_value_customers_in_cn_who_accept_email(platform: Platform)
     ]}  # fmt: skip
     segment = httpx.post(f"{marketing}/segments", json={"name": "沉睡的高价值客户", "rules": rules}, headers=marketer)
     assert segment.status_code == 201, segment.text
+    # A stage analytics does not know is refused when saved, in analytics' words, not at every preview.
+    unknown = {"conditions": [{"metric": "lifecycle_stage", "op": "in", "values": ["hibernating"]}]}
+    refused = httpx.post(f"{marketing}/segments", json={"name": "x", "rules": unknown}, headers=marketer)
+    assert refused.status_code == 422, refused.text
+    assert "hibernating" in refused.text
 
     def preview() -> dict[str, Any] | None:
         r = httpx.get(f"{marketing}/segments/{segment.json()['id']}/preview", headers=marketer, timeout=30)

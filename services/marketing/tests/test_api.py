@@ -72,6 +72,14 @@ def test_metric_segments_are_refused_until_analytics_serves_them(client: TestCli
     assert "analytics" in response.json()["detail"]
 
 
+def test_a_metric_condition_analytics_can_never_answer_is_a_422_when_saved(client: TestClient) -> None:
+    rules = {"conditions": [{"metric": "clv", "op": "gte", "values": []}]}
+    response = client.post("/segments", json={"name": "never", "rules": rules}, headers=auth("marketer"))
+    assert response.status_code == 422
+    assert "threshold" in response.text
+    assert client.get("/segments", headers=auth("marketer")).json() == []
+
+
 def test_bad_templates_and_splits_write_nothing(client: TestClient, app: MarketingApplication) -> None:
     seg = segment(client)
     before = app.recorder.max_notification_id()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.marketing.metrics_client import AnalyticsMetrics, metrics_source
-from services.marketing.rules import MetricCondition, MetricsUnavailable, NoMetrics
+from services.marketing.rules import MetricCondition, MetricConditionRefused, MetricsUnavailable, NoMetrics
 from services.marketing.settings import MarketingSettings
 from shared.platform.auth import decode_token
 
@@ -67,3 +67,24 @@ def test_without_an_analytics_url_metric_segments_stay_refused(monkeypatch: pyte
     configured = metrics_source(MarketingSettings(analytics_url="http://a:8010"))
     assert isinstance(configured, AnalyticsMetrics)
     assert configured.base_url == "http://a:8010"
+
+
+def test_check_asks_analytics_with_no_candidates_and_relays_its_refusal() -> None:
+    seen: list[dict[str, object]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        if seen[-1]["values"] == ["platinum"]:
+            return httpx.Response(422, json={"detail": "value_tier: 'platinum' is not a tier"})
+        return httpx.Response(200, json={"matching": []})
+
+    metrics = source(httpx.MockTransport(answer))
+    metrics.check(HIGH)
+    with pytest.raises(MetricConditionRefused, match="platinum"):
+        metrics.check(MetricCondition(metric="value_tier", op="in", values=["platinum"]))
+    assert [body["candidates"] for body in seen] == [[], []]
+
+
+def test_check_on_a_failing_analytics_is_unavailable_not_refused() -> None:
+    with pytest.raises(MetricsUnavailable, match="500"):
+        source(httpx.MockTransport(lambda r: httpx.Response(500))).check(HIGH)

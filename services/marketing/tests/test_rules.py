@@ -102,9 +102,27 @@ def test_metric_answers_are_intersected() -> None:
         def matching(self, condition: MetricCondition, candidates: set[UUID]) -> set[UUID]:
             return {CN_VIP.id, DE_VIP.id}
 
+        def check(self, condition: MetricCondition) -> None:
+            """Every condition is answerable here."""
+
     found = select(
         rules({"metric": "clv", "op": "gte", "threshold": 500}, {"attribute": "country", "values": ["CN"]}),
         ALL,
         Source(),
     )
     assert found == [CN_VIP]
+
+
+@pytest.mark.parametrize(
+    ("condition", "why"),
+    [
+        ({"metric": "clv", "op": "gte", "values": []}, "needs a threshold"),
+        ({"metric": "clv", "op": "in", "values": ["5"]}, "numeric"),
+        ({"metric": "churn_risk", "op": "lte"}, "needs a threshold"),
+        ({"metric": "value_tier", "op": "in", "values": []}, "at least one value"),
+        ({"metric": "lifecycle_stage", "op": "gte", "threshold": 2}, "categorical"),
+    ],
+)
+def test_a_condition_analytics_can_never_answer_is_refused_when_written(condition: dict[str, object], why: str) -> None:
+    with pytest.raises(ValidationError, match=why):
+        MetricCondition.model_validate(condition)
