@@ -125,7 +125,7 @@ def record_interaction(
     customer_id: UUID, body: InteractionCreate, customers: CustomersDep, user: Writer
 ) -> InteractionRef:
     """Record a call, email, meeting, visit or note."""
-    interaction_id = customers.record_interaction(
+    recorded = customers.record_interaction(
         customer_id,
         expected_version=body.expected_version,
         kind=body.kind,
@@ -133,8 +133,7 @@ def record_interaction(
         occurred_at=body.occurred_at,
         recorded_by=user.subject,
     )
-    version = customers.get(customer_id).version
-    return InteractionRef(id=customer_id, version=version, interaction_id=interaction_id)
+    return InteractionRef(id=customer_id, version=recorded.version, interaction_id=recorded.interaction_id)
 
 
 @router.put("/{customer_id}/consent/{channel}")

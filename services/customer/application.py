@@ -2,15 +2,19 @@
 
 Each command loads the customer, lets the aggregate decide, and saves the new events
 atomically. Optimistic concurrency makes a stale decision fail with `StaleVersion`
-instead of silently overwriting a concurrent one.
+instead of silently overwriting a concurrent one. A command sent without
+`expected_version` asked for "whatever the customer is now", so when another writer
+gets there first it is decided again on the newer version (`_command`), not refused.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -21,6 +25,17 @@ from services.customer.directory import CustomerDirectory, CustomerSummary, Dupl
 from services.customer.domain import PII_FIELDS, CannotMergeIntoSelf, Customer, CustomerNotFound, StaleVersion
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
+
+T = TypeVar("T")
+ATTEMPTS = 30
+"""Tries of a command without `expected_version` that keeps losing races (each loss means another write landed)."""
+
+
+class Recorded(NamedTuple):
+    """A recorded interaction and the customer version that holds it."""
+
+    interaction_id: UUID
+    version: int
 
 
 class CustomerApplication(Application[UUID]):
@@ -79,24 +94,23 @@ class CustomerApplication(Application[UUID]):
         tags: Iterable[str] | None = None,
     ) -> int:
         """Change profile fields (`address=""` clears it); returns the new version."""
-        customer = self._load(customer_id, expected_version)
-        customer.update_profile(name=name, address=address, source=source, tags=tags)
-        self._save(customer)
-        return customer.version
+        return self._command(
+            customer_id,
+            expected_version,
+            lambda c: c.update_profile(name=name, address=address, source=source, tags=tags),
+        )[1]
 
     def add_contact_point(self, customer_id: UUID, *, expected_version: int | None, kind: str, value: str) -> int:
         """Add an email or phone; returns the new version."""
-        customer = self._load(customer_id, expected_version)
-        customer.add_contact_point(kind, value, self.default_region)
-        self._save(customer)
-        return customer.version
+        return self._command(
+            customer_id, expected_version, lambda c: c.add_contact_point(kind, value, self.default_region)
+        )[1]
 
     def remove_contact_point(self, customer_id: UUID, *, expected_version: int | None, kind: str, value: str) -> int:
         """Remove an email or phone; returns the new version."""
-        customer = self._load(customer_id, expected_version)
-        customer.remove_contact_point(kind, value, self.default_region)
-        self._save(customer)
-        return customer.version
+        return self._command(
+            customer_id, expected_version, lambda c: c.remove_contact_point(kind, value, self.default_region)
+        )[1]
 
     def record_interaction(
         self,
@@ -107,19 +121,17 @@ class CustomerApplication(Application[UUID]):
         summary: str,
         occurred_at: datetime,
         recorded_by: str,
-    ) -> UUID:
-        """Record a call, email, meeting, visit or note; returns the interaction id."""
-        customer = self._load(customer_id, expected_version)
-        interaction_id = customer.record_interaction(kind, summary, occurred_at, recorded_by)
-        self._save(customer)
-        return interaction_id
+    ) -> Recorded:
+        """Record a call, email, meeting, visit or note; returns its id and the version that holds it."""
+        return Recorded(
+            *self._command(
+                customer_id, expected_version, lambda c: c.record_interaction(kind, summary, occurred_at, recorded_by)
+            )
+        )
 
     def change_consent(self, customer_id: UUID, *, expected_version: int | None, channel: str, granted: bool) -> int:
         """Grant or withdraw consent on one channel; returns the (possibly unchanged) version."""
-        customer = self._load(customer_id, expected_version)
-        customer.change_consent(channel, granted)
-        self._save(customer)
-        return customer.version
+        return self._command(customer_id, expected_version, lambda c: c.change_consent(channel, granted))[1]
 
     def merge(self, *, survivor_id: UUID, merged_id: UUID, expected_versions: dict[UUID, int] | None = None) -> None:
         """Merge a duplicate into the survivor; both aggregates are saved in one transaction."""
@@ -179,6 +191,28 @@ class CustomerApplication(Application[UUID]):
         """Customers that look like the same person, best match first."""
         self.get(customer_id).ensure_active()
         return self.directory.find_duplicates(customer_id, name_threshold=name_threshold)
+
+    def _command(
+        self, customer_id: UUID, expected_version: int | None, decide: Callable[[Customer], T]
+    ) -> tuple[T, int]:
+        """Load, let the aggregate decide, save; returns the decision's result and the version written.
+
+        With `expected_version` a lost race is the caller's `StaleVersion` (409). Without it,
+        the command is decided again on the newer version, after a short random pause so
+        that writers racing on one customer spread out, up to `ATTEMPTS` times.
+        """
+        for attempt in range(1, ATTEMPTS + 1):
+            customer = self._load(customer_id, expected_version)
+            result = decide(customer)
+            try:
+                self._save(customer)
+            except StaleVersion:
+                if expected_version is not None or attempt == ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - jitter, not a secret
+                continue
+            return result, customer.version
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _load(self, customer_id: UUID, expected_version: int | None) -> Customer:
         """Load for a command, refusing a decision taken on another version."""

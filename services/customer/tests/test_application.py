@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ def test_commands_return_the_new_version(app: CustomerApplication) -> None:
 def test_record_interaction_returns_its_id(app: CustomerApplication) -> None:
     customer_id = register(app)
     occurred_at = datetime(2024, 5, 1, 9, tzinfo=UTC)
-    interaction_id = app.record_interaction(
+    interaction_id, version = app.record_interaction(
         customer_id,
         expected_version=None,
         kind="meeting",
@@ -87,6 +88,7 @@ def test_record_interaction_returns_its_id(app: CustomerApplication) -> None:
         occurred_at=occurred_at,
         recorded_by="rep-7",
     )
+    assert version == app.get(customer_id).version == 2
     [interaction] = app.get(customer_id).interactions
     assert interaction == {
         "id": interaction_id,
@@ -111,8 +113,8 @@ def test_concurrent_save_surfaces_as_stale_version(app: CustomerApplication, mon
     loaded_first = app.get(customer_id)
     app.add_contact_point(customer_id, expected_version=None, kind="phone", value="13800138000")
     monkeypatch.setattr(app, "get", lambda _: loaded_first)  # this writer loaded before the other saved
-    with pytest.raises(StaleVersion) as raised:
-        app.change_consent(customer_id, expected_version=None, channel="email", granted=True)
+    with pytest.raises(StaleVersion) as raised:  # it said which version it decided on: the race is its 409
+        app.change_consent(customer_id, expected_version=1, channel="email", granted=True)
     assert (raised.value.expected, raised.value.actual, raised.value.customer_id) == (1, 2, customer_id)
 
 
@@ -228,3 +230,26 @@ def test_every_event_survives_the_json_store(app: CustomerApplication) -> None:
     names = [type(app.mapper.to_domain_event(n)).__name__ for n in app.recorder.select_notifications(start=1, limit=99)]
     assert names == ["Registered", "Registered", "InteractionRecorded", "Absorbed", "MergedInto", "Erased"]
     assert isinstance(app.get(survivor_id), Customer)
+
+
+def test_writers_racing_without_expected_version_all_land_each_with_its_own_version(tmp_path: Path) -> None:
+    """Before, 39 of 60 such writes got 409 and two successes reported the same version."""
+    env = persistence_env(EventStoreSettings(sqlite_path=str(tmp_path / "events.sqlite")))
+    with CustomerApplication(env=env) as shared:
+        customer_id = register(shared)
+        occurred_at = datetime(2026, 12, 1, tzinfo=UTC)
+
+        def write(n: int) -> int:
+            return shared.record_interaction(
+                customer_id, expected_version=None, kind="note", summary=f"第 {n} 条", occurred_at=occurred_at,
+                recorded_by=f"rep-{n % 4}",
+            ).version  # fmt: skip
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            versions = list(pool.map(write, range(48)))
+        assert sorted(versions) == list(range(2, 50))
+        assert len(shared.get(customer_id).interactions) == 48
+        with pytest.raises(StaleVersion):
+            shared.record_interaction(
+                customer_id, expected_version=2, kind="note", summary="late", occurred_at=occurred_at, recorded_by="x"
+            )
