@@ -12,12 +12,12 @@ from services.customer.settings import CustomerSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import instrument, serve, service_checks
+from shared.platform.http import broker_checks, instrument, serve, service_checks
 from shared.platform.kafka import KafkaSettings
 
 
 def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSettings | None = None) -> FastAPI:
-    """The customer API over the store in `settings`; readiness also checks `kafka` when given."""
+    """The customer API over the store in `settings`; readiness reports `kafka` (advisory) when given."""
     customers = CustomerApplication(env=persistence_env(settings.store), default_region=settings.default_phone_region)
     app = FastAPIOffline(  # Swagger UI served from the package: docs work without internet
         title="CRM customer service",
@@ -27,7 +27,7 @@ def create_app(settings: CustomerSettings, auth: AuthSettings, kafka: KafkaSetti
     )
     app.state.jwt_secret = auth.secret
     app.state.customers = customers
-    instrument(app, "customer", service_checks(customers.recorder, kafka))
+    instrument(app, "customer", service_checks(customers.recorder), advisory=broker_checks(kafka))
     errors.install(app)
     app.include_router(router)
     return app

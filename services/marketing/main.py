@@ -13,7 +13,7 @@ from services.marketing.settings import MarketingSettings
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import instrument, serve, service_checks
+from shared.platform.http import broker_checks, instrument, serve, service_checks
 from shared.platform.kafka import KafkaSettings
 
 
@@ -23,7 +23,7 @@ def create_app(
     kafka: KafkaSettings | None = None,
     marketing: MarketingApplication | None = None,
 ) -> FastAPI:
-    """The marketing API over the store in `settings`; readiness also checks `kafka` when given."""
+    """The marketing API over the store in `settings`; readiness reports `kafka` (advisory) when given."""
     app_ = marketing or MarketingApplication(env=persistence_env(settings.store), metrics=metrics_source(settings))
     app = FastAPIOffline(
         title="CRM marketing service",
@@ -36,7 +36,7 @@ def create_app(
     app.state.marketing = app_
     app.state.signer = settings.signer()
 
-    instrument(app, "marketing", service_checks(app_.recorder, kafka))
+    instrument(app, "marketing", service_checks(app_.recorder), advisory=broker_checks(kafka))
     errors.install(app)
     app.include_router(segments)
     app.include_router(campaigns)

@@ -12,14 +12,14 @@ from services.sales.store import Clock, utc_now
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import instrument, serve, service_checks
+from shared.platform.http import broker_checks, instrument, serve, service_checks
 from shared.platform.kafka import KafkaSettings
 
 
 def create_app(
     settings: SalesSettings, auth: AuthSettings, kafka: KafkaSettings | None = None, clock: Clock = utc_now
 ) -> FastAPI:
-    """The sales API over the store in `settings`; readiness also checks `kafka` when given."""
+    """The sales API over the store in `settings`; readiness reports `kafka` (advisory) when given."""
     sales = SalesApplication(env=persistence_env(settings.store), settings=settings, clock=clock)
     app = FastAPIOffline(
         title="CRM sales service",
@@ -31,7 +31,7 @@ def create_app(
     app.state.jwt_secret = auth.secret
     app.state.sales = sales
 
-    instrument(app, "sales", service_checks(sales.recorder, kafka))
+    instrument(app, "sales", service_checks(sales.recorder), advisory=broker_checks(kafka))
     errors.install(app)
     for router in (api.leads, api.opportunities, api.team, api.reports):
         app.include_router(router)

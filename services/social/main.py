@@ -16,7 +16,7 @@ from services.social.webhooks import router as webhook_router
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import instrument, serve, service_checks
+from shared.platform.http import broker_checks, instrument, serve, service_checks
 from shared.platform.kafka import KafkaSettings
 
 DESCRIPTION = """Social media management for a community team:
@@ -37,7 +37,7 @@ def create_app(
     connectors: Connectors | None = None,
     clock: Clock = utc_now,
 ) -> FastAPI:
-    """The social API over the store in `settings`; readiness also checks `kafka` when given."""
+    """The social API over the store in `settings`; readiness reports `kafka` (advisory) when given."""
     social = SocialApplication(
         env=persistence_env(settings.store), cipher=settings.cipher(), connectors=connectors, clock=clock
     )
@@ -47,7 +47,7 @@ def create_app(
     app.state.inbox = Inbox(social)
     app.state.webhook_tolerance = settings.webhook_tolerance_seconds
 
-    instrument(app, "social", service_checks(social.recorder, kafka))
+    instrument(app, "social", service_checks(social.recorder), advisory=broker_checks(kafka))
     errors.install(app)
     for router in (accounts, posts, inbox_router, webhook_router):
         app.include_router(router)

@@ -15,7 +15,7 @@ from services.support.surveys import SurveySigner
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import persistence_env
-from shared.platform.http import instrument, serve, service_checks
+from shared.platform.http import broker_checks, instrument, serve, service_checks
 from shared.platform.kafka import KafkaSettings
 
 DESCRIPTION = """Customer service and support: tickets from every channel with a status workflow
@@ -36,7 +36,7 @@ def create_app(
     app.state.support = support
     app.state.survey_base_url = settings.survey_base_url
 
-    instrument(app, "support", service_checks(support.recorder, kafka))
+    instrument(app, "support", service_checks(support.recorder), advisory=broker_checks(kafka))
     errors.install(app)
     for part in (router, views, queues, desk_router, surveys, feedback):
         app.include_router(part)

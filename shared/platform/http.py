@@ -1,8 +1,12 @@
 """What every service's HTTP app has: correlation ids, trace spans, metrics, health and readiness.
 
-`/healthz` says the process is up; `/readyz` runs the service's readiness checks (its
-store, the broker) and answers 503 naming the failing one, so Kubernetes stops
-routing to a pod that cannot do its job.
+`/healthz` says the process is up; `/readyz` runs the service's readiness checks, each
+bounded in time (a hung store is a failure, not a hung probe), and answers 503 naming
+the failing one, so Kubernetes stops routing to a pod that cannot do its job. Advisory
+checks (Kafka, for a write API) are reported but never make the pod unready: a write API
+keeps taking commands while the broker is away, its outbox holds the events until the
+relay can publish them, and taking every API out of service on a broker outage would
+turn a delay into downtime.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 """Raises if a dependency is unreachable."""
+CHECK_SECONDS = 5.0
+"""How long a readiness check may take before it counts as failed."""
 
 log = logging.getLogger("crm.http")
 
@@ -110,7 +116,14 @@ def _route_of(request: Request) -> str:
     return getattr(route, "path", "unmatched")
 
 
-def instrument(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck]) -> None:
+def instrument(
+    app: FastAPI,
+    service: str,
+    checks: Mapping[str, ReadinessCheck],
+    *,
+    advisory: Mapping[str, ReadinessCheck] | None = None,
+    check_seconds: float = CHECK_SECONDS,
+) -> None:
     """Add correlation, tracing, metrics, access logs, the input policy, `/healthz`, `/readyz` and `/metrics`.
 
     Middleware order, outermost first: correlation id, trace span, metrics and access log,
@@ -139,7 +152,7 @@ def instrument(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck])
     app.add_middleware(TracingMiddleware)
     _without_native_tracing(app)
     app.add_middleware(CorrelationMiddleware)
-    app.include_router(_health_router(checks))
+    app.include_router(_health_router(checks, advisory or {}, check_seconds))
 
 
 def _without_native_tracing(app: FastAPI) -> None:
@@ -156,7 +169,26 @@ def _without_native_tracing(app: FastAPI) -> None:
         config["tracing"] = False
 
 
-def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+async def _failures(checks: Mapping[str, ReadinessCheck], seconds: float) -> dict[str, str]:
+    """Each failing check's error, every check run at once and bounded by `seconds`."""
+
+    async def one(check: ReadinessCheck) -> str | None:
+        try:
+            await asyncio.wait_for(check(), seconds)
+        except TimeoutError:
+            return f"TimeoutError: no answer within {seconds:g} s"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    names = list(checks)
+    results = await asyncio.gather(*(one(checks[n]) for n in names))
+    return {name: error for name, error in zip(names, results, strict=True) if error is not None}
+
+
+def _health_router(
+    checks: Mapping[str, ReadinessCheck], advisory: Mapping[str, ReadinessCheck], seconds: float
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
     events_document = asyncapi.document()  # the contract is fixed for the life of the process
 
@@ -164,17 +196,19 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: every dependency answers", responses={503: {}})
+    @router.get(
+        "/readyz",
+        summary="Readiness: every required dependency answers in time (advisory ones are reported)",
+        responses={503: {"description": "A required dependency failed or did not answer in time."}},
+    )
     async def readyz() -> JSONResponse:
-        failures: dict[str, str] = {}
-        for name, check in checks.items():
-            try:
-                await check()
-            except Exception as exc:  # noqa: BLE001 - any failure means not ready
-                failures[name] = f"{type(exc).__name__}: {exc}"
-        if failures:
-            return JSONResponse({"status": "unavailable", "failing": failures}, status_code=503)
-        return JSONResponse({"status": "ready", "checks": sorted(checks)})
+        failing, degraded = await asyncio.gather(_failures(checks, seconds), _failures(advisory, seconds))
+        if failing:
+            return JSONResponse({"status": "unavailable", "failing": failing} | _advisory(degraded), status_code=503)
+        body: dict[str, Any] = {"status": "ready", "checks": sorted(checks)}
+        if advisory:
+            body |= {"advisory": sorted(advisory)} | _advisory(degraded)
+        return JSONResponse(body)
 
     @router.get("/asyncapi.json", summary="AsyncAPI 3.0 document of the platform's public events")
     async def asyncapi_document() -> dict[str, Any]:
@@ -187,6 +221,10 @@ def _health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     return router
 
 
+def _advisory(degraded: dict[str, str]) -> dict[str, Any]:
+    return {"degraded": degraded} if degraded else {}
+
+
 def store_readiness(recorder: Any) -> ReadinessCheck:
     """Ready when the event store answers (the notification log's head, read in a worker thread)."""
 
@@ -196,12 +234,14 @@ def store_readiness(recorder: Any) -> ReadinessCheck:
     return event_store
 
 
-def service_checks(recorder: Any, kafka: KafkaSettings | None) -> dict[str, ReadinessCheck]:
-    """The readiness checks of an event-sourced API: its store, and Kafka when given."""
-    checks: dict[str, ReadinessCheck] = {"event_store": store_readiness(recorder)}
-    if kafka is not None:
-        checks["kafka"] = readiness(kafka)
-    return checks
+def service_checks(recorder: Any) -> dict[str, ReadinessCheck]:
+    """The readiness checks an event-sourced API needs to take commands: its store."""
+    return {"event_store": store_readiness(recorder)}
+
+
+def broker_checks(kafka: KafkaSettings | None) -> dict[str, ReadinessCheck]:
+    """Kafka, as an advisory check of a write API (its outbox holds events while the broker is away)."""
+    return {} if kafka is None else {"kafka": readiness(kafka)}
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:

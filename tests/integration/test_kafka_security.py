@@ -206,8 +206,8 @@ def test_the_customer_service_and_relay_run_over_scram_and_tls(platform: Platfor
 def test_processes_fail_clearly_with_a_wrong_or_missing_password(platform: Platform, listeners: Listeners) -> None:
     platform.start("customer", **listeners.process_env("SASL_SSL", password=WRONG_PASSWORD))
     ready = httpx.get(f"{platform.url('customer')}/readyz", timeout=30)
-    assert ready.status_code == 503
-    assert "SASL_SSL, SCRAM-SHA-512 as 'crm'" in ready.text
+    assert ready.status_code == 200, "Kafka is advisory for a write API: its outbox holds the events"
+    assert "SASL_SSL, SCRAM-SHA-512 as 'crm'" in ready.json()["degraded"]["kafka"]
     assert WRONG_PASSWORD not in ready.text
     relay = subprocess.run(
         [sys.executable, "-m", "services.customer.relay"],

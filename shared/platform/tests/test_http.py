@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -22,9 +23,9 @@ async def down() -> None:
     raise ConnectionError("connection refused")
 
 
-def client(**checks: object) -> TestClient:
+def client(advisory: dict[str, object] | None = None, seconds: float = 5.0, **checks: object) -> TestClient:
     app = FastAPI()
-    instrument(app, "test", checks)  # type: ignore[arg-type]
+    instrument(app, "test", checks, advisory=advisory, check_seconds=seconds)  # type: ignore[arg-type]
 
     @app.get("/whoami")
     def whoami() -> dict[str, str | None]:
@@ -43,6 +44,30 @@ def test_not_ready_names_the_failing_dependency() -> None:
     response = client(store=ok, kafka=down).get("/readyz")
     assert response.status_code == 503
     assert response.json()["failing"] == {"kafka": "ConnectionError: connection refused"}
+
+
+def test_an_advisory_dependency_down_is_reported_but_the_api_stays_ready() -> None:
+    """A write API with Kafka away keeps taking commands (its outbox holds the events)."""
+    response = client(advisory={"kafka": down}, event_store=ok).get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "checks": ["event_store"],
+        "advisory": ["kafka"],
+        "degraded": {"kafka": "ConnectionError: connection refused"},
+    }
+    both = client(advisory={"kafka": down}, event_store=down).get("/readyz")
+    assert both.status_code == 503
+    assert set(both.json()["failing"]) == {"event_store"}
+
+
+def test_a_hung_store_is_a_failure_within_the_bound_not_a_hung_probe() -> None:
+    async def hung() -> None:
+        await asyncio.sleep(3600)
+
+    response = client(seconds=0.2, event_store=hung).get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == {"event_store": "TimeoutError: no answer within 0.2 s"}
 
 
 def test_metrics_are_exposed_in_prometheus_format() -> None:
