@@ -26,7 +26,7 @@ from crm.progress import progress_bar
 from services.analytics.checksum import Checksum, checksum, differences
 from services.analytics.generations import GenerationConflict, Generations
 from services.analytics.rebuild import Rebuild, RebuildResult, group_members
-from services.analytics.settings import AnalyticsSettings
+from services.analytics.settings import AnalyticsSettings, mongo_client
 from shared.platform.kafka import KafkaSettings
 
 OK, DIFFERENT, CONFLICT, UNREACHABLE = 0, 1, 2, 3
@@ -39,7 +39,7 @@ err = Console(stderr=True)
 
 
 def _client(settings: AnalyticsSettings) -> AsyncMongoClient[dict[str, Any]]:
-    return AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    return mongo_client(settings)
 
 
 def _run(work: Callable[[AsyncMongoClient[dict[str, Any]]], Awaitable[T]]) -> T:

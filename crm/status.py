@@ -46,6 +46,8 @@ from shared.platform.kafka import KafkaSettings
 HEALTHY, BEHIND, UNREACHABLE = 0, 1, 2
 """Exit codes of `crm status`."""
 ANALYTICS_GROUP = "analytics"
+STORE_TIMEOUT_MS = 10_000
+"""A read store that accepts the connection but does not answer within this is reported failing, not waited on."""
 """The projector's group of generation 0 (later generations consume as `analytics-g<N>`)."""
 
 
@@ -226,7 +228,9 @@ async def projection_lags(
         database=env.get("CRM_ANALYTICS_DATABASE") or AnalyticsSettings.model_fields["database"].default,
         group_id=env.get("CRM_ANALYTICS_GROUP_ID") or ANALYTICS_GROUP,
     )
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, serverSelectionTimeoutMS=5_000, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        url, serverSelectionTimeoutMS=5_000, socketTimeoutMS=STORE_TIMEOUT_MS, tz_aware=True
+    )
     try:
         generations = await Generations(client, settings).all()
     finally:
@@ -261,7 +265,9 @@ def describe_read_store(build_info: Mapping[str, Any]) -> str:
 
 async def read_store_version(env: Mapping[str, str]) -> str:
     """`describe_read_store` of the server behind the analytics read store's URL."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url(env), serverSelectionTimeoutMS=5_000)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_url(env), serverSelectionTimeoutMS=5_000, socketTimeoutMS=STORE_TIMEOUT_MS
+    )
     try:
         return describe_read_store(await client.admin.command("buildInfo"))
     finally:

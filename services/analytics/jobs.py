@@ -30,7 +30,7 @@ from services.analytics.jobstore import JobConflict, JobStore, Report
 from services.analytics.metrics import recompute_metrics
 from services.analytics.reports import snapshots
 from services.analytics.reports.catalog import keep_dashboard
-from services.analytics.settings import AnalyticsSettings, ModelSettings
+from services.analytics.settings import AnalyticsSettings, ModelSettings, mongo_client
 from shared.platform import logs
 
 log = logging.getLogger(__name__)
@@ -345,7 +345,7 @@ def _utcnow() -> datetime:
 
 
 async def _main(settings: AnalyticsSettings) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = mongo_client(settings)
     generations = Generations(client, settings)
 
     async def active_database() -> Db:

@@ -18,7 +18,7 @@ from services.analytics.api import router
 from services.analytics.api_models import models_router
 from services.analytics.generations import ActiveProjection, Generations
 from services.analytics.jobstore import JobStore
-from services.analytics.settings import AnalyticsSettings
+from services.analytics.settings import AnalyticsSettings, mongo_client
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
 from shared.platform.http import instrument, serve
@@ -29,7 +29,7 @@ log = logging.getLogger("crm.analytics")
 
 def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSettings) -> FastAPI:
     """The analytics API over the projections in `settings.database`."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = mongo_client(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

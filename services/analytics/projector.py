@@ -27,7 +27,7 @@ from pymongo.errors import PyMongoError
 
 from services.analytics.generations import Generation, Generations
 from services.analytics.projection import Customer360Projection, Item
-from services.analytics.settings import AnalyticsSettings
+from services.analytics.settings import AnalyticsSettings, mongo_client
 from shared.events import REGISTRY, EventEnvelope, UnknownEventType
 from shared.events.envelope import MalformedEnvelope
 from shared.events.topics import STREAMS
@@ -198,7 +198,7 @@ async def _main(settings: AnalyticsSettings, kafka: KafkaSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = mongo_client(settings)
     try:
         await follow(client, settings, kafka, stop)
     finally:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo import AsyncMongoClient
 
 
 class MetricsSettings(BaseModel):
@@ -79,6 +80,9 @@ class AnalyticsSettings(BaseSettings):
         default="mongodb://127.0.0.1:27017/",
         validation_alias=AliasChoices("CRM_ANALYTICS_MONGO_URL", "CRM_MONGO_URL"),
     )
+    mongo_timeout_seconds: float = Field(default=60.0, gt=0)
+    """Longest wait for one read store round trip (a query, one batch of a cursor, one bulk) before it
+    fails: a hung store becomes an error the caller can report, never a request held forever."""
     database: str = "crm_analytics"
     group_id: str = "analytics"
     """Kafka consumer group of the projector; its dead letters go to `crm.dlq.<group>.v1`."""
@@ -96,3 +100,11 @@ class AnalyticsSettings(BaseSettings):
     """CLV and churn model settings."""
     rebuild: RebuildSettings = RebuildSettings()
     """Batching and checkpoints of `crm rebuild analytics`."""
+
+
+def mongo_client(settings: AnalyticsSettings) -> AsyncMongoClient[dict[str, Any]]:
+    """The read store client every analytics process uses: aware datetimes, bounded round trips."""
+    timeout_ms = int(settings.mongo_timeout_seconds * 1000)
+    return AsyncMongoClient(
+        settings.mongo_url, tz_aware=True, socketTimeoutMS=timeout_ms, serverSelectionTimeoutMS=min(timeout_ms, 30_000)
+    )
