@@ -16,30 +16,48 @@ COUNT_AT = {IMPORTED: "placed_at", PLACED: "placed_at", CANCELLED: "cancelled_at
 
 
 async def revenue(db: Db, w: Window) -> Report:
-    """Per period: orders placed and cancelled (any currency), money paid and refunded in the reporting currency.
+    """Per period and currency: orders placed and cancelled, money paid and refunded, each in its own currency.
 
     Each fact lands in the period of its own business date: an order when placed, a
-    payment when paid, a refund when refunded.
+    payment when paid, a refund when refunded; a cancellation in its order's currency.
+    Amounts are never converted (no FX guessing): a period with CNY and USD orders has a
+    row for each, the reporting currency's first.
     """
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"revenue": Decimal(0), "refunds": Decimal(0)})
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    sums: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
+        lambda: {"revenue": Decimal(0), "refunds": Decimal(0)}
+    )
+    currency_of: dict[str, str] = {}
+    cancellations: list[tuple[str, str]] = []  # (order id, period): the order's currency may come later
     async for entry in timeline(db, [IMPORTED, PLACED, PAID, REFUNDED, CANCELLED]):
         data, kind = entry.get("data") or {}, entry["type"]
         if not data:
             continue
+        if kind in (IMPORTED, PLACED):
+            currency_of[data["order_id"]] = data["currency"]
         if kind in COUNT_AT and w.holds(at := parse_time(data[COUNT_AT[kind]])):
-            counts[period_key(at, w.period)]["cancelled" if kind == CANCELLED else "orders"] += 1
-        if kind in MONEY_AT and data["currency"] == w.currency and w.holds(at := parse_time(data[MONEY_AT[kind][0]])):
-            sums[period_key(at, w.period)]["refunds" if kind == REFUNDED else "revenue"] += Decimal(
-                data[MONEY_AT[kind][1]]
-            )
+            if kind == CANCELLED:
+                cancellations.append((data["order_id"], period_key(at, w.period)))
+            else:
+                counts[(period_key(at, w.period), data["currency"])]["orders"] += 1
+        if kind in MONEY_AT and w.holds(at := parse_time(data[MONEY_AT[kind][0]])):
+            key = (period_key(at, w.period), data["currency"])
+            sums[key]["refunds" if kind == REFUNDED else "revenue"] += Decimal(data[MONEY_AT[kind][1]])
+    for order_id, period in cancellations:
+        counts[(period, currency_of.get(order_id, w.currency))]["cancelled"] += 1
     rows = []
-    for p in sorted(set(counts) | set(sums)):
-        paid, back = sums[p]["revenue"], sums[p]["refunds"]
-        rows.append({"period": p, "orders": counts[p]["orders"], "cancelled": counts[p]["cancelled"],
+    for period, currency in sorted(set(counts) | set(sums), key=lambda k: (k[0], k[1] != w.currency, k[1])):
+        paid, back = sums[(period, currency)]["revenue"], sums[(period, currency)]["refunds"]
+        counted = counts[(period, currency)]
+        rows.append({"period": period, "orders": counted["orders"], "cancelled": counted["cancelled"],
                      "revenue": money(paid), "refunds": money(back), "net_revenue": money(paid - back),
-                     "currency": w.currency})  # fmt: skip
-    return Report(["period", "orders", "cancelled", "revenue", "refunds", "net_revenue", "currency"], rows)
+                     "currency": currency})  # fmt: skip
+    currencies = sorted({c for _, c in set(counts) | set(sums)}, key=lambda c: (c != w.currency, c))
+    return Report(
+        ["period", "orders", "cancelled", "revenue", "refunds", "net_revenue", "currency"],
+        rows,
+        {"currencies": currencies, "reporting_currency": w.currency},
+    )
 
 
 async def lifecycle(db: Db, w: Window) -> Report:

@@ -13,7 +13,7 @@ from services.analytics import metrics
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.tests.apptest import auth, client
 from services.analytics.tests.test_metrics import AS_OF, POPULATION
-from services.analytics.tests.timeline_fixtures import at, business, entry, store, uid
+from services.analytics.tests.timeline_fixtures import at, business, entry, imported, store, uid
 
 ANALYST = auth("analyst")
 K1, K2 = uid("k1"), uid("k2")
@@ -263,3 +263,22 @@ def test_a_bad_report_parameter_is_a_422_naming_it(api: TestClient, query: str, 
 
 def test_reports_are_for_analysts(api: TestClient) -> None:
     assert api.get("/reports/kpis", headers=auth("sales_rep")).status_code == 403
+
+
+def test_revenue_in_another_currency_has_its_own_row_never_converted() -> None:
+    """Before, a 117,659.95 CNY order showed as `orders 1, revenue 0.00 USD` and no CNY row."""
+    cny = uid("cny-order")
+    db = store([
+        imported("li", "2026-06-03", "100.00"),
+        imported("wang", "2026-06-05", "117659.95", currency="CNY"),
+        entry("wang", "sales.order_placed", at("2026-06-07"), order_id=cny, source="direct", currency="CNY",
+              total="88.00", placed_at=at("2026-06-07")),
+        entry("wang", "sales.order_cancelled", at("2026-06-08"), order_id=cny, reason="changed mind",
+              cancelled_at=at("2026-06-08")),
+    ])  # fmt: skip
+    body = client(db).get("/reports/revenue", params={"until": "2026-07-01T00:00:00Z"}, headers=ANALYST).json()
+    assert [(r["period"], r["currency"], r["orders"], r["cancelled"], r["revenue"]) for r in body["rows"]] == [
+        ("2026-06", "USD", 1, 0, "100.00"),
+        ("2026-06", "CNY", 2, 1, "117659.95"),
+    ]
+    assert body["summary"] == {"currencies": ["USD", "CNY"], "reporting_currency": "USD"}
