@@ -7,6 +7,7 @@ them in its thread pool. Domain errors are mapped to HTTP once, in `errors.py`.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
@@ -65,14 +66,30 @@ def register_customer(
 def search_customers(
     customers: CustomersDep,
     user: Reader,
-    q: Annotated[str | None, Query(max_length=200, description="Part of the name, any script.")] = None,
+    response: Response,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of the name (any script) or of an email address.")
+    ] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
     phone: Annotated[str | None, Query(max_length=40)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: Annotated[
+        str | None, Query(max_length=1000, description="The cursor of the next page (`X-Next-Cursor` of the last).")
+    ] = None,
 ) -> list[CustomerSummaryPublic]:
-    """Find active customers by name, email, phone or tag."""
-    hits = customers.search(text=q, email=email, phone=phone, tag=tag, limit=limit)
+    """Find active customers by name, email, phone or tag, a page at a time.
+
+    When more match, the answer carries `X-Next-Cursor` (pass it as `after`) and a
+    `Link: <...>; rel="next"` header (RFC 8288); the last page carries neither.
+    """
+    hits = customers.search(text=q, email=email, phone=phone, tag=tag, limit=limit + 1, after=after)
+    if len(hits) > limit:
+        hits = hits[:limit]
+        cursor = customers.directory.cursor(hits[-1])
+        query = {k: v for k, v in {"q": q, "email": email, "phone": phone, "tag": tag}.items() if v is not None}
+        response.headers["X-Next-Cursor"] = cursor
+        response.headers["Link"] = f'</customers?{urlencode(query | {"limit": limit, "after": cursor})}>; rel="next"'
     return [CustomerSummaryPublic(**{**vars(h), "emails": h.emails, "phones": h.phones, "tags": h.tags}) for h in hits]
 
 

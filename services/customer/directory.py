@@ -8,6 +8,8 @@ It holds only active customers: erased or merged ones are dropped with their PII
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -77,21 +79,36 @@ class CustomerDirectory:
         phone: str | None = None,
         tag: str | None = None,
         limit: int = 50,
+        after: str | None = None,
     ) -> list[CustomerSummary]:
-        """Active customers matching every given criterion, by name key then id."""
+        """Active customers matching every given criterion, by name key then id, after the cursor `after`.
+
+        `text` matches part of the name (any script, folded as names are) or part of an
+        email address (case-insensitive): people search for "wang@" as often as "王".
+        """
         if limit < 1:
             raise InvalidInput("limit must be at least 1")
         key = contact.name_key(text) if text else None
+        mail = text.strip().casefold() if text else ""
         wanted_tag = contact.normalise_label(tag, "tag") if tag else None
+        start = decode_cursor(after) if after else None
         with self._lock:
             self._catch_up()
             rows = [
                 row
                 for row in self._candidates(email, phone)
-                if (key is None or key in self._keys[row.id]) and (wanted_tag is None or wanted_tag in row.tags)
+                if (key is None or key in self._keys[row.id] or any(mail and mail in e.casefold() for e in row.emails))
+                and (wanted_tag is None or wanted_tag in row.tags)
+                and (start is None or (self._keys[row.id], str(row.id)) > start)
             ]
-            rows.sort(key=lambda row: (self._keys[row.id], row.id))
-        return rows[:limit]
+            rows.sort(key=lambda row: (self._keys[row.id], str(row.id)))
+            return rows[:limit]
+
+    def cursor(self, row: CustomerSummary) -> str:
+        """The opaque cursor of the page after `row` (its place in the search order)."""
+        with self._lock:
+            place = [self._keys.get(row.id, contact.name_key(row.name)), str(row.id)]
+        return base64.urlsafe_b64encode(json.dumps(place, ensure_ascii=False).encode()).decode().rstrip("=")
 
     def find_duplicates(self, customer_id: UUID, name_threshold: float = 0.85) -> list[DuplicateCandidate]:
         """Customers sharing an email or phone, or with a similar name, best first."""
@@ -228,6 +245,15 @@ def _candidate(customer_id: UUID, evidence: list[tuple[str, float]]) -> Duplicat
     return DuplicateCandidate(
         id=customer_id, score=round(1.0 - doubt, 3), reasons=tuple(reason for reason, _ in evidence)
     )
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (name key, id) a cursor from `CustomerDirectory.cursor` stands for; `InvalidInput` if it is not one."""
+    try:
+        key, customer = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return str(key), str(UUID(str(customer)))
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("after is not a cursor this search returned") from exc
 
 
 def _email_key(email: str) -> str:

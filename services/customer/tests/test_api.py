@@ -148,3 +148,34 @@ def test_the_docs_page_works_offline_with_bundled_swagger_ui(api: TestClient) ->
     assert "/static-offline-docs/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
     assert api.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_the_customer_list_pages_past_any_limit_with_a_cursor(api: TestClient) -> None:
+    names = [f"客户 {n:03d}" for n in range(7)]
+    ids = {
+        register(api, {"name": name, "emails": [f"c{n}@example.com"], "phones": []})["id"]
+        for n, name in enumerate(names)
+    }
+    seen: list[str] = []
+    url: str | None = "/customers?limit=3"
+    pages = 0
+    while url:
+        response = api.get(url, headers=REP)
+        assert response.status_code == 200, response.text
+        seen += [c["id"] for c in response.json()]
+        pages += 1
+        link = response.headers.get("Link")
+        url = link[1 : link.index(">")] if link else None
+        if link:
+            assert response.headers["X-Next-Cursor"] in link
+    assert pages == 3
+    assert len(seen) == len(set(seen))
+    assert ids <= set(seen)
+    assert api.get("/customers?after=not-a-cursor", headers=REP).status_code == 422
+
+
+def test_q_finds_customers_by_part_of_an_email_too(api: TestClient) -> None:
+    ref = register(api, {"name": "王芳", "emails": ["Wang.Fang@Example.cn"], "phones": []})
+    hits = api.get("/customers", params={"q": "wang.fang@"}, headers=REP).json()
+    assert [h["id"] for h in hits] == [ref["id"]]
+    assert [h["id"] for h in api.get("/customers", params={"q": "王"}, headers=REP).json()] == [ref["id"]]

@@ -253,3 +253,22 @@ def test_writers_racing_without_expected_version_all_land_each_with_its_own_vers
             shared.record_interaction(
                 customer_id, expected_version=2, kind="note", summary="late", occurred_at=occurred_at, recorded_by="x"
             )
+
+
+def test_a_command_without_expected_version_that_loses_a_race_is_decided_again(
+    app: CustomerApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process wrote between this one's load and save: the command is decided on the newer version."""
+    customer_id = register(app)
+    stale = app.get(customer_id)
+    app.add_contact_point(customer_id, expected_version=None, kind="phone", value="13800138000")
+    real_get, calls = app.get, []
+
+    def get(wanted: UUID) -> Customer:
+        calls.append(wanted)
+        return stale if len(calls) == 1 else real_get(wanted)
+
+    monkeypatch.setattr(app, "get", get)
+    version = app.change_consent(customer_id, expected_version=None, channel="email", granted=True)
+    assert (version, len(calls)) == (3, 2)
+    assert real_get(customer_id).consent["email"] is True
