@@ -293,7 +293,7 @@ class Customer(Aggregate):
         duplicate._merge_into(survivor_id=self.id)
         self._absorb(
             merged_id=duplicate.id,
-            emails=[e for e in duplicate.emails if e not in self.emails],
+            emails=_new_emails(self.emails, duplicate.emails),
             phones=[p for p in duplicate.phones if p not in self.phones],
             tags=[t for t in duplicate.tags if t not in self.tags],
         )
@@ -374,3 +374,14 @@ def _utc(moment: datetime) -> datetime:
     if not isinstance(moment, datetime) or moment.utcoffset() is None:
         raise InvalidInput("occurred_at must be a timezone-aware datetime")
     return moment.astimezone(UTC)
+
+
+def _new_emails(mine: list[str], theirs: list[str]) -> list[str]:
+    """`theirs` not already in `mine`, compared case-insensitively: `WANG@x.cn` and `wang@x.cn` reach one inbox."""
+    seen = {e.casefold() for e in mine}
+    new = []
+    for email in theirs:
+        if email.casefold() not in seen:
+            seen.add(email.casefold())
+            new.append(email)
+    return new

@@ -163,6 +163,13 @@ def test_absorb_takes_contact_points_and_tags_of_the_duplicate() -> None:
     assert (event_names(survivor), event_names(duplicate)) == (["Absorbed"], ["MergedInto"])
 
 
+def test_absorb_keeps_one_of_two_emails_that_differ_only_in_case() -> None:
+    survivor = registered(emails=["wang.fang@example.cn"])
+    duplicate = registered(emails=["WANG.FANG@example.cn", "Fang@Work.example", "fang@work.example"])
+    survivor.absorb(duplicate)
+    assert survivor.emails == ["wang.fang@example.cn", "Fang@work.example"]  # domains are lower-cased on entry
+
+
 def test_merged_customer_refuses_commands_naming_the_survivor() -> None:
     survivor, duplicate = registered(), registered()
     survivor.absorb(duplicate)
