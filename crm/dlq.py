@@ -192,23 +192,33 @@ def _load(group: str) -> list[DeadLetter]:
         raise typer.Exit(UNREACHABLE) from exc
 
 
+def _optional_group(group: str | None) -> str | None:
+    return None if group is None else _group(group)
+
+
 @app.command("list")
 def list_(
-    group: GroupArg,
+    group: Annotated[
+        str | None,
+        typer.Argument(
+            help=f"Consumer group: {', '.join(CONSUMER_GROUPS)} (default: every group).", callback=_optional_group
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     include_redriven: Annotated[bool, typer.Option("--all", help="Include messages already redriven.")] = False,
 ) -> None:
-    """List a group's dead-lettered messages with their error and source."""
-    letters = [d for d in _load(group) if include_redriven or not d.redriven]
+    """List dead-lettered messages with their group, error and source (every group unless one is named)."""
+    groups = [group] if group else list(CONSUMER_GROUPS)
+    letters = [(g, d) for g in groups for d in _load(g) if include_redriven or not d.redriven]
     if as_json:
-        typer.echo(json.dumps([d.summary() for d in letters], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([d.summary() | {"group": g} for g, d in letters], ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Dead letters of {group}")
-    for column in ("id", "type", "source", "failed at", "redriven", "error"):
+    table = Table(title=f"Dead letters of {group or 'every group'}")
+    for column in ("group", "id", "type", "source", "failed at", "redriven", "error"):
         table.add_column(column)
-    for d in letters:
+    for g, d in letters:
         s = d.summary()
-        table.add_row(s["id"], s["type"] or "-", s["source"], s["failed_at"] or "-", str(d.redriven), d.error)
+        table.add_row(g, s["id"], s["type"] or "-", s["source"], s["failed_at"] or "-", str(d.redriven), d.error)
     Console().print(table)
 
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from crm import dlq
 from crm.cli import app
 from crm.dlq import REDRIVEN, DeadLetter, parse_dead_letters, redrive
+from shared.events.topics import CONSUMER_GROUPS
 from shared.platform.kafka import KafkaSettings
 
 SOURCE = "p.crm.marketing.v1"
@@ -124,6 +125,9 @@ def test_cli_list_show_and_exit_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert runner.invoke(app, ["dlq", "list", "nobody"]).exit_code == 2
     table = runner.invoke(app, ["dlq", "list", "customer"])
     assert "0:0" in table.stdout
+    every = runner.invoke(app, ["dlq", "list", "--json"])  # no group: every group, each letter naming its own
+    assert every.exit_code == 0, every.output
+    assert sorted({d["group"] for d in json.loads(every.stdout)}) == sorted(CONSUMER_GROUPS)
 
 
 def test_cli_redrive_selects_by_id_and_reports_unknown_ids(monkeypatch: pytest.MonkeyPatch) -> None:
