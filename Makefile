@@ -27,7 +27,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.synced ## Install the Python environment (uv, from uv.lock)
 
 dev-env: ## Generate the development secrets the services need (.local/dev.env; existing ones kept)
-	deploy/local/dev-env.sh
+	@deploy/local/dev-env.sh
 
 infra: install dev-env ## Install (first time) and start Kafka, FerretDB and PostgreSQL on loopback
 	deploy/local/up.sh
