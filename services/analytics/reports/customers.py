@@ -106,7 +106,12 @@ def _alive(dates: list[date], day: date, churned_days: int) -> bool:
 
 
 async def churn_rate(db: Db, w: Window) -> Report:
-    """Per period: customers alive at its start, those who churned in it, and the ratio (purchase-inactivity rule)."""
+    """Per period: customers alive at its start, how many of them churned in it, and the ratio.
+
+    Churn is the purchase-inactivity rule. A customer who first bought and churned within
+    the same period was not among those it began with, so is not counted: the rate can
+    never exceed 1 ("2 churned out of 0" at the start of a quarter, before).
+    """
     history, until = await purchase_dates(db, w), w.until.date()
     starts: Counter[int] = Counter()
     churned: Counter[int] = Counter()
@@ -114,10 +119,12 @@ async def churn_rate(db: Db, w: Window) -> Report:
     begin = period_index(max(first, w.since.date()) if w.since else first, w.period)
     end = period_index(until - timedelta(days=1), w.period)
     for dates in history.values():
+        alive = {i for i in range(begin, end + 1) if _alive(dates, period_start(i, w.period), w.churned_days)}
+        for index in alive:
+            starts[index] += 1
         for day in _churned_at(dates, w.churned_days, until):
-            churned[period_index(day, w.period)] += 1
-        for index in range(begin, end + 1):
-            starts[index] += _alive(dates, period_start(index, w.period), w.churned_days)
+            if (index := period_index(day, w.period)) in alive:  # churn of a customer the period began with
+                churned[index] += 1
     rows = [
         {"period": period_label(i, w.period), "customers_at_start": starts[i], "churned": churned[i],
          "churn_rate": ratio(churned[i], starts[i])}

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.analytics import metrics
-from services.analytics.settings import AnalyticsSettings
+from services.analytics.settings import AnalyticsSettings, MetricsSettings
 from services.analytics.tests.apptest import auth, client
 from services.analytics.tests.test_metrics import AS_OF, POPULATION
 from services.analytics.tests.timeline_fixtures import at, business, entry, imported, store, uid
@@ -282,3 +282,12 @@ def test_revenue_in_another_currency_has_its_own_row_never_converted() -> None:
         ("2026-06", "CNY", 2, 1, "117659.95"),
     ]
     assert body["summary"] == {"currencies": ["USD", "CNY"], "reporting_currency": "USD"}
+
+
+def test_churn_rate_counts_only_customers_the_period_began_with() -> None:
+    """A customer who first bought and churned within one quarter is not "churned out of 0"."""
+    db = store([imported("li", "2026-01-05", "10.00"), imported("wang", "2025-12-20", "10.00")])
+    api = client(db, MetricsSettings(churned_days=30))
+    params = {"period": "quarter", "until": "2026-04-01T00:00:00Z", "since": "2026-01-01T00:00:00Z"}
+    [q1] = api.get("/reports/churn-rate", params=params, headers=ANALYST).json()["rows"]
+    assert q1 == {"period": "2026-Q1", "customers_at_start": 1, "churned": 1, "churn_rate": 1.0}
