@@ -121,7 +121,13 @@ class Customer(Aggregate):
         region: str | None = None,
         customer_id: UUID | None = None,
     ) -> Customer:
-        """Register a customer reachable by at least one email or phone."""
+        """Register a customer reachable by at least one email or phone.
+
+        A phone without `+` is read in the country of the customer's address when it has
+        one, else in `region` (the service's default): `138 1234 5678` for an address in CN.
+        """
+        canonical_address = postal.normalise(address) if address is not None else None
+        region = (canonical_address["country"] if canonical_address else None) or region
         canonical_emails = _unique(contact.normalise_email(e) for e in _many(emails, "emails"))
         canonical_phones = _unique(contact.normalise_phone(p, region) for p in _many(phones, "phones"))
         if not canonical_emails and not canonical_phones:
@@ -131,7 +137,7 @@ class Customer(Aggregate):
             name=contact.normalise_name(name),
             emails=canonical_emails,
             phones=canonical_phones,
-            address=postal.normalise(address) if address is not None else None,
+            address=canonical_address,
             source=contact.normalise_label(source, "source"),
             tags=contact.normalise_tags(tags),
             consent=_initial_consent(consent or {}),
@@ -212,12 +218,20 @@ class Customer(Aggregate):
             self.tags = list(tags)
 
     def add_contact_point(self, kind: str, value: str, region: str | None = None) -> None:
-        """Add an email or phone, normalised first so the same number in another format is a duplicate."""
+        """Add an email or phone, normalised first so the same number in another format is a duplicate.
+
+        A phone without `+` is read in the country of the customer's address, else in `region`.
+        """
         self.ensure_active()
-        canonical = contact.normalise_contact_point(kind, value, region)
+        canonical = contact.normalise_contact_point(kind, value, self._region(region))
         if canonical in self._points(kind):
             raise DuplicateContactPoint(kind, canonical)
         self._add_contact_point(kind=kind, value=canonical)
+
+    def _region(self, default: str | None) -> str | None:
+        """Where a number without `+` is read: the address's country, else the service's default."""
+        country = self.address.get("country") if isinstance(self.address, Mapping) else None
+        return str(country) if country else default
 
     @event("ContactPointAdded")
     def _add_contact_point(self, kind: str, value: str) -> None:
@@ -226,7 +240,7 @@ class Customer(Aggregate):
     def remove_contact_point(self, kind: str, value: str, region: str | None = None) -> None:
         """Remove an email or phone, keeping the customer reachable."""
         self.ensure_active()
-        canonical = contact.normalise_contact_point(kind, value, region)
+        canonical = contact.normalise_contact_point(kind, value, self._region(region))
         if canonical not in self._points(kind):
             raise ContactPointNotFound(kind, canonical)
         if len(self.emails) + len(self.phones) == 1:

@@ -207,3 +207,15 @@ def test_merged_customer_can_still_be_erased() -> None:
     survivor.absorb(duplicate)
     duplicate.erase()
     assert duplicate.erased
+
+
+def test_a_national_phone_number_is_read_in_the_country_of_the_address() -> None:
+    """No default region configured: the customer's address says where `138 1234 5678` was issued."""
+    customer = Customer.register(
+        name="王芳", emails=[], phones=["138 1234 5678"], address={"lines": ["人民路 1 号"], "country": "CN"}
+    )
+    assert customer.phones == ["+8613812345678"]
+    customer.add_contact_point("phone", "(021) 6123 4567")
+    assert customer.phones == ["+8613812345678", "+862161234567"]
+    with pytest.raises(InvalidContactPoint, match="country code"):
+        Customer.register(name="Ada", emails=[], phones=["020 7946 0958"])
