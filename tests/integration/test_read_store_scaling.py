@@ -18,7 +18,9 @@ Which platform queries take which shape (docs/read-store.md has the full list): 
 down by the patches, the projector's batch load (`_id $in`), its bulk replaces, the 360,
 metrics and scores by `_id`, and the segment preview (`_id $in` plus conditions);
 redesigned to be read by `_id`, a customer's timeline (page, point-in-time 360, erasure),
-which used to be queried by `customer_id`.
+which used to be queried by `customer_id`, and the dashboard's reports, kept as snapshot
+documents read with their watermark by `_id $in` (`services/analytics/reports/snapshots.py`;
+the shape is `find_ids_in` below) instead of computed from whole collections on each load.
 """
 
 from __future__ import annotations
