@@ -71,5 +71,6 @@ def test_a_converted_lead_becomes_a_customer_once_and_an_unsubscribe_withdraws_c
         lambda: (c := customer(platform, customer_id)) and c["consent"].get("email") is False,
         what="consent withdrawn",
     )
-    events = platform.store().recorder.select_events(customer_id)
+    with platform.store() as store:  # held open: a temporary app may be collected, closing its pool, mid-call
+        events = store.recorder.select_events(customer_id)
     assert [e.topic.rsplit(".", 1)[-1] for e in events] == ["Registered", "ConsentChanged"]

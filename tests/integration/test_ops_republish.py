@@ -75,7 +75,8 @@ def write_history(platform: Platform, customers: int) -> int:
             if n % 3 == 0:
                 edited = http.patch(f"/customers/{created.json()['id']}", json={"tags": ["vip", f"批次{n}"]})
                 assert edited.status_code == 200, edited.text
-    head = platform.store().recorder.max_notification_id()
+    with platform.store() as store:  # held open: a temporary app may be collected, closing its pool, mid-call
+        head = store.recorder.max_notification_id()
     assert head is not None
     return head
 

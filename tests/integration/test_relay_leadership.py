@@ -68,7 +68,8 @@ def test_only_one_relay_publishes_and_the_standby_takes_over(platform: Platform)
     first.kill(signal.SIGKILL)
     after = [register(platform, f"接班人{i}") for i in range(5)]
     eventually(lambda: metric(second_port, "crm_relay_leader") == 1, timeout=30, what="standby takes over")
-    stored = platform.store().recorder.max_notification_id() or 0
+    with platform.store() as store:  # held open: a temporary app may be collected, closing its pool, mid-call
+        stored = store.recorder.max_notification_id() or 0
     assert stored >= len(before) + len(after)
     eventually(lambda: len(set(event_ids(platform))) >= stored, what="every stored event on Kafka")
     ids = event_ids(platform)
