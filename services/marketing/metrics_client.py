@@ -40,15 +40,7 @@ class AnalyticsMetrics:
         """The candidates analytics says meet `condition`."""
         if not candidates:
             return set()
-        body = condition.model_dump(mode="json") | {"candidates": sorted(str(c) for c in candidates)}
-        token = issue_token(self.secret, SUBJECT, ["integration"])
-        try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.post(
-                    f"{self.base_url}/segments/customers", json=body, headers={"Authorization": f"Bearer {token}"}
-                )
-        except httpx.HTTPError as exc:
-            raise MetricsUnavailable(f"analytics at {self.base_url} is unreachable: {exc}") from exc
+        response = self._ask(condition, sorted(str(c) for c in candidates))
         if response.status_code != httpx.codes.OK:
             raise MetricsUnavailable(
                 f"analytics refused metric {condition.metric!r}: {response.status_code} {response.text}"
@@ -57,19 +49,23 @@ class AnalyticsMetrics:
 
     def check(self, condition: MetricCondition) -> None:
         """Ask analytics with no candidates: it validates the condition (values it knows) and matches nobody."""
-        body = condition.model_dump(mode="json") | {"candidates": []}
-        token = issue_token(self.secret, SUBJECT, ["integration"])
-        try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.post(
-                    f"{self.base_url}/segments/customers", json=body, headers={"Authorization": f"Bearer {token}"}
-                )
-        except httpx.HTTPError as exc:
-            raise MetricsUnavailable(f"analytics at {self.base_url} is unreachable: {exc}") from exc
+        response = self._ask(condition, [])
         if response.status_code == httpx.codes.UNPROCESSABLE_ENTITY:
             raise MetricConditionRefused(f"analytics refuses metric condition {condition.metric!r}: {_why(response)}")
         if response.status_code != httpx.codes.OK:
             raise MetricsUnavailable(f"analytics cannot check metric {condition.metric!r}: {response.status_code}")
+
+    def _ask(self, condition: MetricCondition, candidates: list[str]) -> httpx.Response:
+        """`POST /segments/customers` as marketing (role integration); unreachable is `MetricsUnavailable`."""
+        body = condition.model_dump(mode="json") | {"candidates": candidates}
+        token = issue_token(self.secret, SUBJECT, ["integration"])
+        try:
+            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+                return client.post(
+                    f"{self.base_url}/segments/customers", json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+        except httpx.HTTPError as exc:
+            raise MetricsUnavailable(f"analytics at {self.base_url} is unreachable: {exc}") from exc
 
 
 def _why(response: httpx.Response) -> str:
