@@ -11,6 +11,7 @@ from services.support.application import Clock, SupportApplication, system_clock
 from services.support.desk_api import desk_router, queues
 from services.support.settings import SupportSettings
 from services.support.survey_api import feedback, surveys
+from services.support.survey_page import page as survey_page
 from services.support.surveys import SurveySigner
 from shared.platform import logs
 from shared.platform.auth import AuthSettings
@@ -38,7 +39,7 @@ def create_app(
 
     instrument(app, "support", service_checks(support.recorder), advisory=broker_checks(kafka))
     errors.install(app)
-    for part in (router, views, queues, desk_router, surveys, feedback):
+    for part in (router, views, queues, desk_router, surveys, survey_page, feedback):
         app.include_router(part)
     return app
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Request, status
+from fastapi.responses import HTMLResponse
 
+from services.support import survey_page
 from services.support.api import SupportDep
+from services.support.domain import SupportError
+from services.support.errors import STATUS
 from services.support.schemas import ERROR_RESPONSES, FeedbackCreate, FeedbackPublic, SurveyAnswer, SurveyPublic
 from shared.platform.auth import Principal, require_roles
 
@@ -22,11 +26,28 @@ Agent = Annotated[Principal, require_roles("support_agent")]
 Reader = Annotated[Principal, require_roles("support_agent", "analyst")]
 
 
-@surveys.get("/{token}", summary="Open a survey")
-def read_survey(token: Token, support: SupportDep) -> SurveyPublic:
-    """The survey behind a link: which ticket, until when, whether it was answered."""
-    claim, ticket = support.read_survey(token)
+@surveys.get(
+    "/{token}",
+    summary="Open a survey",
+    response_model=SurveyPublic,
+    responses={200: {"content": {"text/html": {}}, "description": "JSON, or the survey form for a browser."}},
+)
+def read_survey(token: Token, request: Request, support: SupportDep) -> SurveyPublic | HTMLResponse:
+    """The survey behind a link: which ticket, until when, whether it was answered.
+
+    A browser (asking for `text/html` first) gets the form to fill in (`survey_page.py`).
+    """
+    browser = survey_page.wants_html(request)
+    try:
+        claim, ticket = support.read_survey(token)
+    except SupportError as exc:
+        if not browser:
+            raise
+        code = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), status.HTTP_400_BAD_REQUEST)
+        return survey_page.problem(survey_page.language(request), str(exc), code)
     answered = bool(ticket.survey and ticket.survey["answered"])
+    if browser:
+        return survey_page.form(token, survey_page.language(request), answered)
     return SurveyPublic(ticket_id=ticket.id, expires_at=claim.expires_at, answered=answered)
 
 

@@ -1,0 +1,165 @@
+"""The survey as a page a customer fills in: an HTML form that works without JavaScript, in Chinese or English.
+
+Why: the survey link in the closing e-mail opened JSON. A browser asking for
+`/surveys/{token}` (it prefers `text/html`) now gets a form: CSAT as five labelled
+radio buttons, NPS as eleven, an optional comment, each group a `fieldset` with a
+`legend` so screen readers announce the question. The form posts
+`application/x-www-form-urlencoded` to `/surveys/{token}/form`; the answer goes through
+the same `SurveyAnswer` rules and the same input policy as the JSON API, and the reply
+is a page too (thanks, or what went wrong, with the same status the API would give).
+The language follows `Accept-Language` (Chinese for `zh*`, else English).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Path, Request, status
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from services.support.api import SupportDep
+from services.support.domain import SupportError
+from services.support.errors import STATUS
+from services.support.schemas import SurveyAnswer
+from shared.platform.inputpolicy import Refused, check_value
+
+page = APIRouter(prefix="/surveys", tags=["surveys (public, no login)"])
+Token = Annotated[str, Path(min_length=10, max_length=1000, description="The token from the survey link.")]
+
+TEXT = {
+    "en": {
+        "title": "How did we do?",
+        "csat": "How satisfied are you with how we handled your request?",
+        "csat_low": "very unhappy",
+        "csat_high": "very happy",
+        "nps": "How likely are you to recommend us to a friend? (optional)",
+        "nps_low": "not at all likely",
+        "nps_high": "extremely likely",
+        "comment": "Anything you would like to tell us? (optional)",
+        "send": "Send",
+        "thanks": "Thank you: your answer has been recorded.",
+        "answered": "This survey has already been answered. Thank you!",
+        "problem": "We could not record your answer",
+    },
+    "zh": {
+        "title": "我们的服务怎么样？",
+        "csat": "您对我们处理您的请求的方式满意吗？",
+        "csat_low": "非常不满意",
+        "csat_high": "非常满意",
+        "nps": "您有多大可能向朋友推荐我们？（选填）",
+        "nps_low": "完全不可能",
+        "nps_high": "非常可能",
+        "comment": "还有什么想告诉我们的吗？（选填）",
+        "send": "提交",
+        "thanks": "谢谢！您的回答已记录。",
+        "answered": "此问卷已经回答过了。谢谢！",
+        "problem": "无法记录您的回答",
+    },
+}
+
+
+def language(request: Request) -> str:
+    """`zh` when the browser's first language is Chinese, else `en`."""
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
+
+
+def wants_html(request: Request) -> bool:
+    """A browser opening the link (it lists `text/html` before any JSON)."""
+    accept = request.headers.get("accept", "").lower()
+    return "text/html" in accept and (
+        "application/json" not in accept or accept.index("text/html") < accept.index("application/json")
+    )
+
+
+def _document(lang: str, title: str, body: str, code: int = status.HTTP_200_OK) -> HTMLResponse:
+    return HTMLResponse(
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
+        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
+        "fieldset{margin:1rem 0;border:1px solid #ccc;border-radius:.5rem}label{margin-right:.6rem;"
+        "white-space:nowrap}textarea{width:100%}button{font-size:1rem;padding:.5rem 1.5rem}</style></head>"
+        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>",
+        status_code=code,
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"},
+    )
+
+
+def _scale(name: str, low: int, high: int, t: dict[str, str], required: bool) -> str:
+    options = "".join(
+        f'<label><input type="radio" name="{name}" value="{n}"{" required" if required else ""}> {n}</label>'
+        for n in range(low, high + 1)
+    )
+    return (
+        f"<fieldset><legend>{html.escape(t[name])}</legend>{options}"
+        f"<p><small>{low} = {html.escape(t[name + '_low'])}, {high} = {html.escape(t[name + '_high'])}</small></p>"
+        "</fieldset>"
+    )
+
+
+def form(token: str, lang: str, answered: bool) -> HTMLResponse:
+    """The survey form (or, once answered, a note saying so)."""
+    t = TEXT[lang]
+    if answered:
+        return _document(lang, t["title"], f"<p>{html.escape(t['answered'])}</p>")
+    action = f"/surveys/{html.escape(token, quote=True)}/form"
+    body = (
+        f'<form method="post" action="{action}">'
+        f"{_scale('csat', 1, 5, t, required=True)}{_scale('nps', 0, 10, t, required=False)}"
+        f'<p><label for="comment">{html.escape(t["comment"])}</label><br>'
+        '<textarea id="comment" name="comment" rows="4" maxlength="4000"></textarea></p>'
+        f'<button type="submit">{html.escape(t["send"])}</button></form>'
+    )
+    return _document(lang, t["title"], body)
+
+
+def problem(lang: str, message: str, code: int) -> HTMLResponse:
+    """A page saying what went wrong, with the status the JSON API gives for the same error."""
+    t = TEXT[lang]
+    return _document(lang, t["problem"], f'<p role="alert">{html.escape(message)}</p>', code)
+
+
+@page.post(
+    "/{token}/form",
+    summary="Answer a survey from its HTML form",
+    response_class=HTMLResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/SurveyAnswer"}}},
+        }
+    },
+    responses={
+        400: {"description": "The form is not url-encoded text."},
+        403: {"description": "The link is forged or altered."},
+        409: {"description": "Already answered."},
+        410: {"description": "The link expired or was superseded."},
+        422: {"description": "An answer out of range."},
+    },
+)
+async def answer_from_form(token: Token, request: Request, support: SupportDep) -> HTMLResponse:
+    """What the survey page's form posts: the same rules as `POST /surveys/{token}`, answered with a page."""
+    lang = language(request)
+    try:
+        fields = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8"), strict_parsing=False).items()}
+    except UnicodeDecodeError:
+        return problem(lang, "the form is not UTF-8 text", status.HTTP_400_BAD_REQUEST)
+    try:
+        check_value(fields, ["body"])
+        answer = SurveyAnswer.model_validate(
+            {"csat": fields.get("csat"), "nps": fields.get("nps") or None, "comment": fields.get("comment") or None}
+        )  # the numbers arrive as text; the model reads "5" as 5, and refuses "five"
+    except Refused as refused:
+        return problem(lang, refused.message, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    except ValidationError as exc:
+        where = ", ".join(str(e["loc"][0]) for e in exc.errors())
+        return problem(lang, f"please check: {where}", status.HTTP_422_UNPROCESSABLE_CONTENT)
+    try:
+        support.answer_survey(token, csat=answer.csat, nps=answer.nps, comment=answer.comment)
+    except SupportError as exc:
+        code = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), status.HTTP_400_BAD_REQUEST)
+        return problem(lang, str(exc), code)
+    return _document(lang, TEXT[lang]["title"], f"<p>{html.escape(TEXT[lang]['thanks'])}</p>", status.HTTP_201_CREATED)
