@@ -145,7 +145,11 @@ class CancelRequest(Versioned):
 class SpendCreate(_Body):
     """Money spent on the campaign in one channel."""
 
-    spend_id: UUID | None = Field(default=None, description="Idempotency key; the same id again records nothing.")
+    spend_id: UUID | None = Field(
+        default=None,
+        description="Idempotency key, a UUID the client makes (e.g. uuid4) and reuses on a retry: the same id again "
+        "records nothing. Omitted: a new one is made, so a retried request records the spend twice.",
+    )
     channel: Literal["email", "sms", "social", "display", "search", "events", "other"]
     amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4, examples=["1250.50"])
     currency: str = Field(pattern="^[A-Z]{3}$", examples=["CNY"], description="ISO 4217.")
