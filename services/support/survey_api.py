@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse
 from services.support import survey_page
 from services.support.api import SupportDep
 from services.support.domain import SupportError
-from services.support.errors import STATUS
 from services.support.schemas import ERROR_RESPONSES, FeedbackCreate, FeedbackPublic, SurveyAnswer, SurveyPublic
 from shared.platform.auth import Principal, require_roles
 
@@ -43,8 +42,7 @@ def read_survey(token: Token, request: Request, support: SupportDep) -> SurveyPu
     except SupportError as exc:
         if not browser:
             raise
-        code = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), status.HTTP_400_BAD_REQUEST)
-        return survey_page.problem(survey_page.language(request), str(exc), code)
+        return survey_page.refused(survey_page.language(request), exc)
     answered = bool(ticket.survey and ticket.survey["answered"])
     if browser:
         return survey_page.form(token, survey_page.language(request), answered)

@@ -5,7 +5,7 @@ Why: the survey link in the closing e-mail opened JSON. A browser asking for
 radio buttons, NPS as eleven, an optional comment, each group a `fieldset` with a
 `legend` so screen readers announce the question. The form posts
 `application/x-www-form-urlencoded` to `/surveys/{token}/form`; the answer goes through
-the same `SurveyAnswer` rules and the same input policy as the JSON API, and the reply
+the same `SurveyAnswer` rules and the same input policy (`inputpolicy.py`) as the JSON API, and the reply
 is a page too (thanks, or what went wrong, with the same status the API would give).
 The language follows `Accept-Language` (Chinese for `zh*`, else English).
 """
@@ -24,7 +24,7 @@ from services.support.api import SupportDep
 from services.support.domain import SupportError
 from services.support.errors import STATUS
 from services.support.schemas import SurveyAnswer
-from shared.platform.inputpolicy import Refused, check_value
+from shared.platform.errors import status_of
 
 page = APIRouter(prefix="/surveys", tags=["surveys (public, no login)"])
 Token = Annotated[str, Path(min_length=10, max_length=1000, description="The token from the survey link.")]
@@ -122,6 +122,11 @@ def problem(lang: str, message: str, code: int) -> HTMLResponse:
     return _document(lang, t["problem"], f'<p role="alert">{html.escape(message)}</p>', code)
 
 
+def refused(lang: str, error: SupportError) -> HTMLResponse:
+    """`problem` for a domain error, with the status of support's error table."""
+    return problem(lang, str(error), status_of(error, STATUS))
+
+
 @page.post(
     "/{token}/form",
     summary="Answer a survey from its HTML form",
@@ -133,33 +138,28 @@ def problem(lang: str, message: str, code: int) -> HTMLResponse:
         }
     },
     responses={
-        400: {"description": "The form is not url-encoded text."},
         403: {"description": "The link is forged or altered."},
         409: {"description": "Already answered."},
         410: {"description": "The link expired or was superseded."},
-        422: {"description": "An answer out of range."},
+        422: {
+            "description": "An answer out of range, or text the input policy refuses (not UTF-8, control characters)."
+        },
     },
 )
 async def answer_from_form(token: Token, request: Request, support: SupportDep) -> HTMLResponse:
     """What the survey page's form posts: the same rules as `POST /surveys/{token}`, answered with a page."""
     lang = language(request)
+    # The input policy has already refused a body that is not UTF-8 or holds control characters.
+    fields = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
     try:
-        fields = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8"), strict_parsing=False).items()}
-    except UnicodeDecodeError:
-        return problem(lang, "the form is not UTF-8 text", status.HTTP_400_BAD_REQUEST)
-    try:
-        check_value(fields, ["body"])
         answer = SurveyAnswer.model_validate(
             {"csat": fields.get("csat"), "nps": fields.get("nps") or None, "comment": fields.get("comment") or None}
         )  # the numbers arrive as text; the model reads "5" as 5, and refuses "five"
-    except Refused as refused:
-        return problem(lang, refused.message, status.HTTP_422_UNPROCESSABLE_CONTENT)
     except ValidationError as exc:
         where = ", ".join(str(e["loc"][0]) for e in exc.errors())
         return problem(lang, f"please check: {where}", status.HTTP_422_UNPROCESSABLE_CONTENT)
     try:
         support.answer_survey(token, csat=answer.csat, nps=answer.nps, comment=answer.comment)
     except SupportError as exc:
-        code = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), status.HTTP_400_BAD_REQUEST)
-        return problem(lang, str(exc), code)
+        return refused(lang, exc)
     return _document(lang, TEXT[lang]["title"], f"<p>{html.escape(TEXT[lang]['thanks'])}</p>", status.HTTP_201_CREATED)

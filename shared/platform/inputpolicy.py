@@ -1,4 +1,4 @@
-"""One input policy for every service's JSON bodies: what no field may hold, checked before any route runs.
+"""One input policy for every service's JSON and form bodies: what no field may hold, checked before any route runs.
 
 Why here and not per model: a value one service accepts ends up in an event that other
 services consume. A lead name holding NUL was accepted by sales and refused by customer,
@@ -15,7 +15,8 @@ same way everywhere:
 
 A refused body gets FastAPI's own validation answer (422, `{"detail": [{type, loc, msg}]}`,
 as every OpenAPI document here describes it) naming where the bad value is, without
-echoing it. Bodies of other media types (CSV imports) pass untouched.
+echoing it. URL-encoded form bodies (the survey page) get the same text rules; bodies of
+other media types (CSV imports) pass untouched.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import math
 import unicodedata
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -80,14 +82,21 @@ def check_value(value: Any, loc: Loc) -> None:
             check_value(item, [*loc, index])
 
 
-def check_body(body: bytes) -> None:
-    """Raise `Refused` when `body` breaks the policy; an empty body is left to the route."""
+def check_body(body: bytes, media: str = "json") -> None:
+    """Raise `Refused` when `body` (JSON, or a url-encoded form) breaks the policy; empty is left to the route."""
     if not body:
         return
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Refused(["body", exc.start], "json_invalid", "the body is not UTF-8") from None
+    if media == "form":
+        try:
+            fields = parse_qs(text, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise Refused(["body"], "string_unicode", "a form field is not UTF-8 once decoded") from None
+        check_value(fields, ["body"])
+        return
     try:
         value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
     except Refused:
@@ -103,12 +112,15 @@ def refusal(refused: Refused) -> JSONResponse:
     return JSONResponse({"detail": [item]}, status_code=422)
 
 
-def _is_json(scope: Scope) -> bool:
+def _media(scope: Scope) -> str | None:
+    """ "json" or "form" for the bodies the policy reads, else None (CSV imports pass untouched)."""
     for name, value in scope["headers"]:
         if name == b"content-type":
             media: bytes = value.split(b";", 1)[0].strip().lower()
-            return media == b"application/json" or media.endswith(b"+json")
-    return False
+            if media == b"application/json" or media.endswith(b"+json"):
+                return "json"
+            return "form" if media == b"application/x-www-form-urlencoded" else None
+    return None
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -129,7 +141,8 @@ class InputPolicyMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITES or not _is_json(scope):
+        media = _media(scope) if scope["type"] == "http" and scope["method"] in WRITES else None
+        if media is None:
             await self.app(scope, receive, send)
             return
         too_large = JSONResponse(
@@ -156,7 +169,7 @@ class InputPolicyMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         try:
-            check_body(body)
+            check_body(body, media)
         except Refused as refused:
             await refusal(refused)(scope, receive, send)
             return
@@ -178,22 +191,19 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
 
 
 def _safe(value: Any) -> Any:
-    """`value` if it encodes as strict JSON, else None: an error answer never fails on its own input."""
+    """`value` as JSON if it encodes as strict JSON, else None: an error answer never fails on its own input."""
+    encoded = jsonable_encoder(value)
     try:
-        json.dumps(jsonable_encoder(value), allow_nan=False, ensure_ascii=False).encode("utf-8")
+        json.dumps(encoded, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError):
         return None
-    return jsonable_encoder(value)
+    return encoded
 
 
 async def validation_answer(request: Request, error: Exception) -> JSONResponse:
     """FastAPI's 422 body, with any input or context that cannot be JSON left out instead of a 500."""
     errors = error.errors() if isinstance(error, RequestValidationError) else []
-    detail = [
-        {k: _safe(v) for k, v in item.items() if k != "ctx"} | ({"ctx": _safe(item["ctx"])} if "ctx" in item else {})
-        for item in errors
-    ]
-    return JSONResponse({"detail": detail}, status_code=422)
+    return JSONResponse({"detail": [{k: _safe(v) for k, v in item.items()} for item in errors]}, status_code=422)
 
 
 def install_input_policy(app: Any, max_bytes: int = MAX_BODY_BYTES) -> None:

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from shared.platform.inputpolicy import check_body, install_input_policy, validation_answer
+from shared.platform.inputpolicy import Refused, check_body, install_input_policy, validation_answer
 
 STORED: list[Any] = []
 
@@ -145,3 +145,11 @@ def test_check_body_leaves_empty_and_non_json_bodies_to_the_route() -> None:
     check_body(b"")
     check_body(b"not json")
     check_body(b"1" * 5000)  # longer than Python's int digit limit: the route's parser answers
+
+
+def test_a_form_body_gets_the_same_text_rules() -> None:
+    """URL-encoded forms (the survey page) are checked like JSON: their text reaches events too."""
+    for form in ("name=Wang%00Fang", "name=%ED%A0%80", "n%07ame=x"):
+        with pytest.raises(Refused):
+            check_body(form.encode(), "form")
+    check_body(b"name=%E7%8E%8B%E8%8A%B3&notes=line+one%0Aline+two", "form")
