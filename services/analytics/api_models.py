@@ -143,7 +143,9 @@ class RefitOut(BaseModel):
     metrics_written: int
     customers_scored: int
     churn_shipped: bool
-    reports_kept: int = Field(description="Dashboard reports computed and kept as snapshots when the refit ended.")
+    reports_kept: int = Field(
+        description="Dashboard reports computed when the refit ended (kept as snapshots unless the store refused one)."
+    )
 
 
 def get_db(projection: ProjectionDep) -> AsyncDatabase[dict[str, Any]]:

@@ -8,6 +8,7 @@ it fetched the top 500 customers by CLV and histogrammed those, which hid everyo
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from decimal import Decimal
 from typing import Any
 
@@ -22,11 +23,7 @@ WATCH_COLUMNS = [
 
 def _band(value: float) -> int:
     """Index of the band holding `value` (a negative CLV, which the model never gives, counts in the first)."""
-    index = 0
-    for n, edge in enumerate(BANDS):
-        if value >= edge:
-            index = n
-    return index
+    return max(0, bisect_right(BANDS, value) - 1)
 
 
 def _percentile(ordered: list[float], share: float) -> float | None:

@@ -66,10 +66,6 @@ def _rules(w: Window) -> dict[str, Any]:
     return {"currency": w.currency, "churned_days": w.churned_days, "conversion_days": w.conversion_days}
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def valid_until(w: Window) -> datetime:
     """When a report computed over `w` stops being the report "as of now": the next UTC midnight, or earlier."""
     midnight = datetime.combine(w.until.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
@@ -81,7 +77,7 @@ def _exact(stored: dict[str, Any], marks: dict[str, int], w: Window) -> bool:
     return (
         stored.get("watermarks") == marks
         and stored.get("rules") == _rules(w)
-        and w.until < _aware(stored["valid_until"])
+        and w.until < stored["valid_until"]  # aware: every analytics client is tz_aware (`mongo_client`)
     )
 
 
@@ -93,7 +89,7 @@ async def served(db: Db, name: str, w: Window, sources: Sequence[Source], build:
     stored = found.get(key)
     if stored is not None and _exact(stored, marks, w):
         report = Report(stored["columns"], stored["rows"], stored["summary"])
-        return Served(report, _aware(stored["computed_at"]))
+        return Served(report, stored["computed_at"])
     report = await build(db, w)
     await _store(db, key, report, marks, w)
     return Served(report, w.until)
