@@ -89,7 +89,7 @@ class CustomerDirectory:
         if limit < 1:
             raise InvalidInput("limit must be at least 1")
         key = contact.name_key(text) if text else None
-        mail = text.strip().casefold() if text else ""
+        mail = _email_key(text.strip()) if text and text.strip() else None
         wanted_tag = contact.normalise_label(tag, "tag") if tag else None
         start = decode_cursor(after) if after else None
         with self._lock:
@@ -97,7 +97,7 @@ class CustomerDirectory:
             rows = [
                 row
                 for row in self._candidates(email, phone)
-                if (key is None or key in self._keys[row.id] or any(mail and mail in e.casefold() for e in row.emails))
+                if (key is None or key in self._keys[row.id] or _in_an_email(mail, row))
                 and (wanted_tag is None or wanted_tag in row.tags)
                 and (start is None or (self._keys[row.id], str(row.id)) > start)
             ]
@@ -254,6 +254,11 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         return str(key), str(UUID(str(customer)))
     except (ValueError, TypeError) as exc:
         raise InvalidInput("after is not a cursor this search returned") from exc
+
+
+def _in_an_email(part: str | None, row: CustomerSummary) -> bool:
+    """Whether `part` (already an email key) is in one of the row's emails."""
+    return part is not None and any(part in _email_key(email) for email in row.emails)
 
 
 def _email_key(email: str) -> str:
