@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,19 +66,20 @@ def _apply(
     docs: dict[str, dict[str, Any]], doc: dict[str, Any], envelope: EventEnvelope, event: PublicEvent
 ) -> dict[str, dict[str, Any]]:
     """The documents one event changes (copies; `docs` is untouched, so a failing fold writes nothing)."""
-    changed = {doc["_id"]: customer360.fold(copy.deepcopy(doc), envelope, event)}
+    changed = {doc["_id"]: customer360.fold(customer360.copy_document(doc), envelope, event)}
     merged = changed[doc["_id"]]
     if isinstance(event, CustomerMergedV1):
         for target in _chain(docs, str(event.survivor_id), changed):
-            changed[target] = customer360.absorb(copy.deepcopy(changed.get(target) or _doc(docs, target)), merged)
+            survivor = customer360.copy_document(changed.get(target) or _doc(docs, target))
+            changed[target] = customer360.absorb(survivor, merged)
     elif customer360.follows_merge(event) and merged.get("merged_into"):
         for target in _chain(docs, merged["merged_into"], changed):
             survivor = _doc(docs, target)
             if not customer360.is_applied(survivor, envelope):
-                changed[target] = customer360.fold(copy.deepcopy(survivor), envelope, event)
+                changed[target] = customer360.fold(customer360.copy_document(survivor), envelope, event)
     elif isinstance(event, CustomerErasedV1):
         for absorbed in customer360.absorbed_ids(merged):  # the same person's duplicates: their PII goes too
-            duplicate = copy.deepcopy(changed.get(absorbed) or _doc(docs, absorbed))
+            duplicate = customer360.copy_document(changed.get(absorbed) or _doc(docs, absorbed))
             customer360.erase_pii(duplicate)
             changed[absorbed] = duplicate
     return changed

@@ -76,3 +76,12 @@ def test_a_merge_points_the_duplicate_to_the_survivor() -> None:
         LIFE + envelopes(*(e for _, e in LIFE), c.CustomerMergedV1(customer_id=CID, survivor_id=survivor))[-1:]
     )
     assert doc["merged_into"] == str(survivor)
+
+
+def test_a_document_copy_shares_no_dict_or_list_with_the_original() -> None:
+    original = {"a": {"b": [1, {"c": "d"}]}, "when": datetime(2026, 1, 1, tzinfo=UTC), "n": None}
+    copied = customer360.copy_document(original)
+    copied["a"]["b"][1]["c"] = "changed"
+    copied["a"]["b"].append(2)
+    assert copied == {"a": {"b": [1, {"c": "changed"}, 2]}, "when": original["when"], "n": None}
+    assert original == {"a": {"b": [1, {"c": "d"}]}, "when": datetime(2026, 1, 1, tzinfo=UTC), "n": None}
