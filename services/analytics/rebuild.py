@@ -117,6 +117,7 @@ class InMemoryDocuments:
         self.kept: set[str] = set()
         """Documents to write: those loaded and those an applied event changed."""
         self.chunk = 1_000
+        self._writing: asyncio.Task[None] | None = None
 
     async def recover(self) -> None:
         """Finish the swap of a complete staging collection, or drop an incomplete one."""
@@ -135,14 +136,34 @@ class InMemoryDocuments:
         self.kept = set(self.docs)
 
     async def apply(self, items: list[Item]) -> BatchResult:
-        """Fold `items` into the documents in memory; append their timeline and business entries now."""
+        """Fold `items` into the documents in memory; start appending their timeline and business entries.
+
+        The append runs while the caller reads and folds the next batch: a rebuild
+        waits on the store for most of its time, and the store and this process each
+        have a core of their own. One append at a time, in batch order (an erasure
+        wipes entries an earlier batch wrote); `flush` waits for it.
+        """
         result, batch = plan(self.docs, items)
-        await self.projection.append(batch)
+        await self.flush()
+        self._writing = asyncio.create_task(self.projection.append(batch))
         self.kept |= batch.touched
         return result
 
+    async def flush(self) -> None:
+        """Wait until the last batch's timeline entries are written (raises what the write raised)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
+
+    def abandon(self) -> None:
+        """Stop a write still running (the rebuild failed; a resumed one re-reads from the last checkpoint)."""
+        writing, self._writing = self._writing, None
+        if writing is not None and not writing.cancel() and not writing.cancelled():
+            writing.exception()  # retrieved: the failure the caller is already raising is the one to report
+
     async def checkpoint(self) -> None:
         """Write every document: into the staging collection, then in place of the documents' collection."""
+        await self.flush()
         await self.db.drop_collection(self.STAGING)
         staging = self.db[self.STAGING]
         docs = [self.docs[c] for c in sorted(self.kept)]
@@ -322,6 +343,7 @@ class Rebuild:
                 if out_of_time:
                     return None
         finally:
+            memory.abandon()
             await consumer.stop()
 
     async def _offsets(self, consumer: AIOKafkaConsumer) -> _Offsets:
