@@ -26,6 +26,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -53,6 +54,11 @@ class Progress(BaseModel):
     stage: str = "starting"
     done: int = 0
     total: int | None = None
+    stages: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds each stage took, in the order they ran: a stage appears once the next one begins "
+        "or the job ends, so a finished job's stages add up to its run time.",
+    )
 
 
 class Job(BaseModel):
@@ -206,9 +212,13 @@ class JobStore:
 
     async def _run(self, job: Job, work: Work) -> None:
         progress = Progress()
+        entered = time.monotonic()
 
         def report(stage: str, done: int, total: int | None) -> None:
-            progress.stage, progress.done, progress.total = stage, done, total
+            nonlocal entered
+            now = time.monotonic()
+            progress.stages[progress.stage] = round(progress.stages.get(progress.stage, 0.0) + now - entered, 3)
+            progress.stage, progress.done, progress.total, entered = stage, done, total, now
 
         beating = asyncio.create_task(self._heartbeat(job.id, progress))
         fields: dict[str, Any]
@@ -220,6 +230,7 @@ class JobStore:
             fields = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000]}
         finally:
             beating.cancel()
+        report(progress.stage, progress.done, progress.total)  # the last stage's time
         finished = self.clock()
         fields |= {
             "finished_at": finished,

@@ -139,6 +139,7 @@ def measure(path: Path, max_seconds: float) -> dict[str, Any]:
         "customers": job["result"]["customers_scored"],
         "bgnbd": model["bgnbd"],
         "dashboard": dashboard,
+        "stages": job["progress"].get("stages", {}),
     }
 
 
@@ -164,9 +165,10 @@ def run(quick: bool) -> list[Figure]:
     found = measure(path, 120 if quick else 600)
     baseline, _ = fit_alone(path)
     b = found["bgnbd"]
+    stages = ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in found["stages"].items())
     notes = (
         f"import {found['import_seconds']:.0f} s, projected {found['project_seconds']:.0f} s "
-        f"({found['events']:,} events), refit {found['refit_seconds']:.0f} s; BG/NBD r={b['r']:.4f} "
+        f"({found['events']:,} events), refit {found['refit_seconds']:.0f} s ({stages}); BG/NBD r={b['r']:.4f} "
         f"alpha={b['alpha']:.4f} a={b['a']:.4f} b={b['b']:.4f} over {found['customers']:,} customers; "
         f"then the dashboard's slowest request {max(found['dashboard'].values()) * 1000:.0f} ms"
     )

@@ -135,3 +135,22 @@ def _returns(result: dict[str, Any]) -> Any:
         return result
 
     return work
+
+
+async def test_a_finished_job_says_how_long_each_stage_took() -> None:
+    store, _ = stores(Database(), Clock())
+
+    async def work(report: Report) -> dict[str, Any]:
+        report("metrics", 0, None)
+        await asyncio.sleep(0.05)
+        report("metrics", 1, 2)  # progress within a stage adds to the same stage
+        await asyncio.sleep(0.05)
+        report("clv", 0, None)
+        await asyncio.sleep(0.02)
+        return {}
+
+    done = await store.run("refit", work)
+    stages = done.progress.stages
+    assert list(stages) == ["starting", "metrics", "clv"]
+    assert stages["metrics"] >= 0.1
+    assert stages["clv"] >= 0.02
