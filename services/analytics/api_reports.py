@@ -19,9 +19,10 @@ from fastapi.responses import StreamingResponse
 from services.analytics.api_customers import ERRORS, DbDep
 from services.analytics.csvstream import csv_response, from_list
 from services.analytics.reports.catalog import REPORTS, default_window
-from services.analytics.reports.snapshots import Build, Served, Source, served
+from services.analytics.reports.snapshots import Build, Served, served
 from services.analytics.reports.source import ReportParams, Window
 from services.analytics.settings import MetricsSettings
+from services.analytics.watermarks import Source
 from shared.platform.auth import Principal, require_roles
 
 router = APIRouter(prefix="/reports", tags=["reports"])

@@ -23,12 +23,11 @@ from pymongo import DESCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from services.analytics import churn, clv
+from services.analytics import churn, clv, purchases, watermarks
 from services.analytics.features import History, Summary, load_histories, summarise, transactions_between
 from services.analytics.generations import Generations
 from services.analytics.jobstore import JobConflict, JobStore, Report
 from services.analytics.metrics import recompute_metrics
-from services.analytics.reports import snapshots
 from services.analytics.reports.catalog import keep_dashboard
 from services.analytics.settings import AnalyticsSettings, ModelSettings, mongo_client
 from shared.platform import logs
@@ -130,7 +129,7 @@ async def write_scores(db: Db, scores: dict[str, dict[str, Any]]) -> int:
     updates += [UpdateOne({"_id": c}, {"$unset": {"clv": "", "churn": ""}}) for c in stale]
     if updates:
         await _write_chunks(db, updates)
-        await snapshots.advance(db, "metrics")
+        await watermarks.advance(db, "metrics")
     return len(updates)
 
 
@@ -264,19 +263,23 @@ async def refit(
     models: ModelSettings | None = None,
     progress: Report = _no_progress,
 ) -> RefitResult:
-    """Metrics, then CLV, then churn, all as of `as_of` (models settings default to the service's)."""
+    """Metrics, then CLV, then churn, then the dashboard's reports, all as of `as_of` from one read of the orders.
+
+    Models settings default to the service's.
+    """
     models = models or settings.models
     total = len(REFIT_STAGES)
-    progress("metrics", 0, total)
-    written = await recompute_metrics(db, settings, as_of)
-    progress("clv", 1, total)
-    fit = await fit_clv(db, models, as_of)
-    progress("churn", 2, total)
-    churn_id, model = await fit_churn(db, models, as_of, fit)
-    progress("scores", 3, total)
-    await write_scores(db, fit.scores)
-    progress("reports", 4, total)
-    kept = await keep_dashboard(db, settings.metrics, as_of)
+    with purchases.one_read(db):
+        progress("metrics", 0, total)
+        written = await recompute_metrics(db, settings, as_of)
+        progress("clv", 1, total)
+        fit = await fit_clv(db, models, as_of)
+        progress("churn", 2, total)
+        churn_id, model = await fit_churn(db, models, as_of, fit)
+        progress("scores", 3, total)
+        await write_scores(db, fit.scores)
+        progress("reports", 4, total)
+        kept = await keep_dashboard(db, settings.metrics, as_of)
     progress("done", total, total)
     return RefitResult(fit.model_id, churn_id, written, len(fit.summary.customer_ids), model.shipped, kept)
 

@@ -29,8 +29,8 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from services.analytics import watermarks
 from services.analytics.purchases import Order, load_orders
-from services.analytics.reports import snapshots
 from services.analytics.settings import AnalyticsSettings, MetricsSettings
 from shared.platform.contact import country_of
 
@@ -259,5 +259,5 @@ async def recompute_metrics(db: AsyncDatabase[dict[str, Any]], settings: Analyti
         fields = computed.get(customer_id, empty_metrics()) | common
         rows[customer_id] = fields | {"merged_into": profile.get("merged_into"), "country": profile.get("country")}
     await _write(db, rows)
-    await snapshots.advance(db, "metrics")
+    await watermarks.advance(db, "metrics")
     return len(rows)

@@ -12,8 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from services.analytics import customer360
-from services.analytics.reports import snapshots
+from services.analytics import customer360, watermarks
 from shared.events import EventEnvelope, PublicEvent
 from shared.events.customer import CustomerErasedV1, CustomerMergedV1
 
@@ -247,7 +246,7 @@ class Customer360Projection:
         await self.append(batch)
         raced = await self._insert_new(new)
         await self._replace(stored + raced)
-        await snapshots.advance(self.db, "projected")
+        await watermarks.advance(self.db, "projected")
 
     async def _insert_new(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert documents first seen in this batch (far cheaper than upserts on FerretDB); returns those found there.

@@ -13,9 +13,10 @@ from pymongo.errors import PyMongoError
 
 from services.analytics.reports import customers, marketing, pipeline, scores, social, support
 from services.analytics.reports.periods import Period
-from services.analytics.reports.snapshots import Build, Source, served
+from services.analytics.reports.snapshots import Build, served
 from services.analytics.reports.source import Db, Window
 from services.analytics.settings import MetricsSettings
+from services.analytics.watermarks import Source
 
 log = logging.getLogger("crm.analytics.reports")
 

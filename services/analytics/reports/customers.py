@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from services.analytics.metrics import STAGES, TIERS
-from services.analytics.purchases import CANCELLED, IMPORTED, PAID, PLACED, REFUNDED
+from services.analytics.purchases import CANCELLED, IMPORTED, PAID, PLACED, REFUNDED, order_entries
 from services.analytics.reports.periods import parse_time, period_index, period_key, period_label, period_start
-from services.analytics.reports.source import METRICS, Db, Report, Window, money, purchase_dates, ratio, timeline
+from services.analytics.reports.source import METRICS, Db, Report, Window, money, purchase_dates, ratio
 
 MONEY_AT = {IMPORTED: ("paid_at", "total"), PAID: ("paid_at", "amount"), REFUNDED: ("refunded_at", "amount")}
 COUNT_AT = {IMPORTED: "placed_at", PLACED: "placed_at", CANCELLED: "cancelled_at"}
@@ -29,7 +29,7 @@ async def revenue(db: Db, w: Window) -> Report:
     )
     currency_of: dict[str, str] = {}
     cancellations: list[tuple[str, str]] = []  # (order id, period): the order's currency may come later
-    async for entry in timeline(db, [IMPORTED, PLACED, PAID, REFUNDED, CANCELLED]):
+    async for entry in order_entries(db):  # the five order types: IMPORTED, PLACED, PAID, REFUNDED, CANCELLED
         data, kind = entry.get("data") or {}, entry["type"]
         if not data:
             continue

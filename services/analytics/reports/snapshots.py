@@ -24,18 +24,16 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from bson.errors import BSONError
 from pymongo.errors import PyMongoError
 
 from services.analytics.reports.source import Db, Report, Window
+from services.analytics.watermarks import SNAPSHOTS, WATERMARK, Source
 
 log = logging.getLogger("crm.analytics.reports")
 
-SNAPSHOTS = "report_snapshots"
-WATERMARK = "watermark"
-Source = Literal["projected", "metrics"]
 Build = Callable[[Db, Window], Awaitable[Report]]
 
 
@@ -45,16 +43,6 @@ class Served:
 
     report: Report
     computed_at: datetime
-
-
-async def advance(db: Db, source: Source) -> None:
-    """Record that `source` changed: every snapshot computed from it is out of date from now on.
-
-    Called by each writer of a source after it wrote (the projector after each batch, the
-    jobs after writing `customer_metrics`), so a report computed while the write was under
-    way carries the old watermark and is not served again.
-    """
-    await db[SNAPSHOTS].update_one({"_id": WATERMARK}, {"$inc": {source: 1}}, upsert=True)
 
 
 def snapshot_id(name: str, w: Window) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.analytics.purchases import CANCELLED, IMPORTED, PLACED, merges, resolve
+from services.analytics.purchases import CANCELLED, IMPORTED, PLACED, merges, order_entries, resolve
 from services.analytics.reports.periods import Period, parse_time
 from shared.events.timestamps import IsoDateTime
 
@@ -92,15 +92,17 @@ async def business(db: Db, types: Sequence[str]) -> AsyncIterator[dict[str, Any]
 async def purchase_dates(db: Db, window: Window) -> dict[str, list[date]]:
     """Survivor customer → sorted UTC dates of their uncancelled purchases before `until`."""
     merged, cancelled = await merges(db), set()
-    async for entry in timeline(db, [CANCELLED]):
-        if entry.get("data") and window.before(parse_time(entry["data"]["cancelled_at"])):
-            cancelled.add(entry["data"]["order_id"])
+    placed: list[tuple[str, dict[str, Any]]] = []
+    async for entry in order_entries(db):  # one pass: cancellations may come after their order here
+        data, kind = entry.get("data") or {}, entry["type"]
+        if data and kind == CANCELLED and window.before(parse_time(data["cancelled_at"])):
+            cancelled.add(data["order_id"])
+        elif data and kind in (IMPORTED, PLACED) and window.before(parse_time(data["placed_at"])):
+            placed.append((entry["customer_id"], data))
     seen: dict[str, tuple[str, date]] = {}
-    async for entry in timeline(db, [IMPORTED, PLACED]):
-        data = entry.get("data") or {}
-        if data and data["order_id"] not in cancelled and window.before(parse_time(data["placed_at"])):
-            customer = resolve(merged, entry["customer_id"])
-            seen[data["order_id"]] = (customer, parse_time(data["placed_at"]).date())
+    for customer_id, data in placed:
+        if data["order_id"] not in cancelled:
+            seen[data["order_id"]] = (resolve(merged, customer_id), parse_time(data["placed_at"]).date())
     dates: dict[str, list[date]] = {}
     for customer, day in seen.values():
         dates.setdefault(customer, []).append(day)

@@ -191,7 +191,8 @@ def _apply(doc: Doc, update: Doc) -> None:
 class Database:
     """Collections created on first use, like MongoDB's."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "memory") -> None:
+        self.name = name
         self.collections: dict[str, Collection] = {}
 
     def __getitem__(self, name: str) -> Collection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.analytics import jobs, metrics
+from services.analytics import jobs, metrics, watermarks
 from services.analytics.reports import customers, scores, snapshots
 from services.analytics.reports.catalog import REPORTS
 from services.analytics.reports.source import Window
@@ -40,7 +40,7 @@ async def test_a_report_is_served_from_its_snapshot_until_the_projector_writes_a
     assert timeline_reads(db) == reads  # one read by `_id` of the snapshot, nothing else
 
     db["customer_timeline"].docs.update({e["_id"]: e for e in [imported("li", "2026-06-02", "5.00")]})
-    await snapshots.advance(db, "projected")  # type: ignore[arg-type]
+    await watermarks.advance(db, "projected")  # type: ignore[arg-type]
     fresh = await revenue_at(db, NOON + timedelta(hours=2))
     assert fresh.computed_at == NOON + timedelta(hours=2)
     assert fresh.report.rows[0]["revenue"] == "15.00"
@@ -49,7 +49,7 @@ async def test_a_report_is_served_from_its_snapshot_until_the_projector_writes_a
 async def test_a_metrics_write_leaves_snapshots_of_the_timeline_alone() -> None:
     db = store([imported("li", "2026-06-01", "10.00")])
     await revenue_at(db)
-    await snapshots.advance(db, "metrics")  # type: ignore[arg-type]
+    await watermarks.advance(db, "metrics")  # type: ignore[arg-type]
     assert (await revenue_at(db, NOON + timedelta(minutes=5))).computed_at == NOON
 
 
@@ -80,11 +80,11 @@ async def test_a_fact_dated_after_the_snapshot_is_counted_once_its_date_has_come
 async def test_the_projection_and_the_jobs_advance_the_watermarks() -> None:
     db = store([imported("li", "2026-06-01", "10.00")])
     await metrics.recompute_metrics(db, AnalyticsSettings(), NOON)  # type: ignore[arg-type]
-    assert db[snapshots.SNAPSHOTS].docs[snapshots.WATERMARK]["metrics"] == 1
+    assert db[watermarks.SNAPSHOTS].docs[watermarks.WATERMARK]["metrics"] == 1
     await jobs.write_scores(db, {uid("li"): {"clv": {"clv": 12.5}, "churn": {"risk": 0.5}}})  # type: ignore[arg-type]
-    assert db[snapshots.SNAPSHOTS].docs[snapshots.WATERMARK]["metrics"] == 2
+    assert db[watermarks.SNAPSHOTS].docs[watermarks.WATERMARK]["metrics"] == 2
     await jobs.write_scores(db, {uid("li"): {"clv": {"clv": 12.5}, "churn": {"risk": 0.5}}})  # type: ignore[arg-type]
-    assert db[snapshots.SNAPSHOTS].docs[snapshots.WATERMARK]["metrics"] == 2  # nothing changed, nothing written
+    assert db[watermarks.SNAPSHOTS].docs[watermarks.WATERMARK]["metrics"] == 2  # nothing changed, nothing written
 
 
 def test_every_report_reads_a_watermarked_source() -> None:
@@ -101,7 +101,7 @@ async def test_the_api_serves_the_default_window_from_the_snapshot_and_an_explic
     assert second["until"] >= first["until"]
     explicit = api.get("/reports/revenue", params={"until": "2026-07-01T00:00:00Z"}, headers=ANALYST).json()
     assert explicit["computed_at"] == explicit["until"] == "2026-07-01T00:00:00+00:00"
-    assert set(db[snapshots.SNAPSHOTS].docs) == {"revenue|month"}
+    assert set(db[watermarks.SNAPSHOTS].docs) == {"revenue|month"}
     csv = api.get("/reports/revenue?format=csv", headers=ANALYST)
     assert csv.status_code == 200
     assert "10.00" in csv.text
