@@ -7,6 +7,8 @@ analysts see it unmasked, and one collection means simple queries FerretDB runs 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -15,9 +17,18 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.analytics import watermarks
 from services.analytics.api import ProjectionDep
 from services.analytics.csvstream import csv_response
-from services.analytics.filters import BadCursor, CustomerQuery, MetricFilter, encode_cursor, field_value
+from services.analytics.filters import (
+    BadCursor,
+    CustomerQuery,
+    MetricFilter,
+    days_since,
+    encode_cursor,
+    field_value,
+    last_purchase_bounds,
+)
 from services.analytics.metrics import METRICS
 from shared.platform.auth import Principal, require_roles
 
@@ -34,7 +45,6 @@ COLUMNS = (
 )  # fmt: skip
 FLAT = {
     "rfm_score": "rfm.score",
-    "recency_days": "rfm.recency_days",
     "frequency": "rfm.frequency",
     "monetary": "rfm.monetary",
     "clv": "clv.clv",
@@ -61,9 +71,33 @@ def get_db(projection: ProjectionDep) -> Db:
 DbDep = Annotated[Db, Depends(get_db)]
 
 
-def flat(doc: dict[str, Any]) -> dict[str, Any]:
-    """One list row: the metric fields, nested sections flattened to columns."""
-    return {column: field_value(doc, FLAT.get(column, column)) for column in COLUMNS}
+@dataclass(frozen=True)
+class ReadAt:
+    """What every row of one answer shares: when it was read, and when the metrics were computed as of."""
+
+    now: datetime
+    metrics_as_of: str | None
+
+    @classmethod
+    async def of(cls, db: Db, now: datetime) -> ReadAt:
+        """`now`, and the metrics' `as_of` (one lookup by `_id`)."""
+        return cls(now, await watermarks.metrics_as_of(db))
+
+
+def utcnow() -> datetime:
+    """The time recency is counted to (a dependency, so tests can fix it)."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(utcnow)]
+
+
+def flat(doc: dict[str, Any], at: ReadAt) -> dict[str, Any]:
+    """One list row: the metric fields, nested sections flattened to columns, recency counted to now."""
+    row = {column: field_value(doc, FLAT.get(column, column)) for column in COLUMNS}
+    row["recency_days"] = days_since(doc.get("last_purchase_at"), at.now)
+    row["metrics_as_of"] = at.metrics_as_of
+    return row
 
 
 class CustomerPage(BaseModel):
@@ -80,9 +114,11 @@ def _invalid(name: str, message: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
-async def _rows(db: Db, query: dict[str, Any], sort: list[tuple[str, int]]) -> AsyncIterator[dict[str, Any]]:
+async def _rows(
+    db: Db, query: dict[str, Any], sort: list[tuple[str, int]], at: ReadAt
+) -> AsyncIterator[dict[str, Any]]:
     async for doc in db[METRICS].find(query).sort(sort).batch_size(1000):
-        yield flat(doc)
+        yield flat(doc, at)
 
 
 @router.get(
@@ -92,18 +128,19 @@ async def _rows(db: Db, query: dict[str, Any], sort: list[tuple[str, int]]) -> A
     responses=ERRORS | {200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every match (CSV)."}},
 )
 async def list_customers(
-    params: Annotated[CustomerQuery, Query()], user: Analyst, db: DbDep
+    params: Annotated[CustomerQuery, Query()], user: Analyst, db: DbDep, now: Now
 ) -> CustomerPage | StreamingResponse:
     """Customers matching every filter, sorted by a metric; `format=csv` streams all matches."""
+    at = await ReadAt.of(db, now)
     try:
-        query = params.after_cursor(params.to_mongo())
+        query = params.after_cursor(params.to_mongo(at.now))
     except BadCursor as exc:
         raise _invalid("cursor", str(exc)) from exc
     if params.format == "csv":
-        return csv_response(COLUMNS, _rows(db, query, params.mongo_sort()), "customers.csv")
+        return csv_response(COLUMNS, _rows(db, query, params.mongo_sort(), at), "customers.csv")
     docs = [d async for d in db[METRICS].find(query).sort(params.mongo_sort()).limit(params.limit)]
     cursor = encode_cursor(docs[-1], params) if len(docs) == params.limit else None
-    return CustomerPage(items=[flat(d) for d in docs], next=cursor)
+    return CustomerPage(items=[flat(d, at) for d in docs], next=cursor)
 
 
 class SegmentQuery(BaseModel):
@@ -133,8 +170,8 @@ CHUNK = 500
 """Candidates per `$in` query: keeps each query small for FerretDB."""
 
 
-def condition_filter(q: SegmentQuery) -> dict[str, Any]:
-    """The MongoDB filter of one metric condition (validated against the metric's kind)."""
+def condition_filter(q: SegmentQuery, now: datetime) -> dict[str, Any]:
+    """The MongoDB filter of one metric condition (validated against the metric's kind); days count to `now`."""
     field = CONDITION_FIELDS.get(q.metric, q.metric)
     if q.op in ("in", "not_in"):
         if not q.values:
@@ -149,6 +186,9 @@ def condition_filter(q: SegmentQuery) -> dict[str, Any]:
         raise _invalid("threshold", f"op {q.op!r} needs a threshold")
     if q.metric in ("lifecycle_stage", "value_tier", "rfm_segment"):
         raise _invalid("op", f"metric {q.metric!r} is categorical: use in or not_in")
+    if q.metric == "days_since_last_purchase":
+        low, high = (q.threshold, None) if q.op == "gte" else (None, q.threshold)
+        return {"last_purchase_at": last_purchase_bounds(low, high, now)}
     return {field: {"$gte" if q.op == "gte" else "$lte": q.threshold}}
 
 
@@ -158,10 +198,10 @@ def condition_filter(q: SegmentQuery) -> dict[str, Any]:
     tags=["segments"],
     responses=ERRORS,
 )
-async def segment_customers(body: SegmentQuery, user: SegmentCaller, db: DbDep) -> SegmentAnswer:
+async def segment_customers(body: SegmentQuery, user: SegmentCaller, db: DbDep, now: Now) -> SegmentAnswer:
     """Marketing's metric conditions: lifecycle, tier, RFM cell, churn risk, CLV, days since last purchase."""
     try:
-        condition = condition_filter(body)
+        condition = condition_filter(body, now)
     except ValueError as exc:
         raise _invalid(body.metric, str(exc)) from exc
     ids = sorted({str(c) for c in body.candidates})

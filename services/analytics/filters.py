@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,7 @@ SORT_FIELDS: dict[str, str] = {
     "churn_risk": "churn.risk",
     "revenue": "revenue_micros",
     "orders": "order_count",
-    "recency": "days_since_last_purchase",
+    "recency": "last_purchase_at",  # days since the last purchase, counted when read: the reverse order
     "last_purchase": "last_purchase_at",
     "first_purchase": "first_purchase_at",
     "rfm": "rfm_segment",
@@ -36,6 +37,31 @@ SortKey = Literal[
     "last_purchase", "-last_purchase", "first_purchase", "-first_purchase", "rfm", "-rfm", "p_alive", "-p_alive",
     "expected_purchases", "-expected_purchases", "id", "-id",
 ]  # fmt: skip
+
+
+DESCENDING_BY_DATE = frozenset({"recency"})
+"""Sort keys over a date whose ascending order is the date's descending one (fewest days since first)."""
+
+
+def days_since(last_purchase_at: str | None, now: datetime) -> int | None:
+    """Whole days from the last purchase to `now`: counted when read, never stored.
+
+    Stored, it would change every day for every purchaser, and each metrics run would
+    rewrite them all.
+    """
+    if last_purchase_at is None:
+        return None
+    return (now - datetime.fromisoformat(last_purchase_at)).days
+
+
+def last_purchase_bounds(min_days: float | None, max_days: float | None, now: datetime) -> dict[str, str]:
+    """`last_purchase_at` bounds equal to "at least `min_days` and at most `max_days` whole days ago"."""
+    bounds: dict[str, str] = {}
+    if min_days is not None:  # (now - last).days >= n  <=>  last <= now - n days, n the least whole day allowed
+        bounds["$lte"] = _iso(now - timedelta(days=math.ceil(min_days))) or ""
+    if max_days is not None:  # (now - last).days <= n  <=>  last > now - (n + 1) days
+        bounds["$gt"] = _iso(now - timedelta(days=math.floor(max_days) + 1)) or ""
+    return bounds
 
 
 class BadCursor(ValueError):
@@ -75,8 +101,8 @@ class MetricFilter(BaseModel):
             return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
         return value
 
-    def to_mongo(self) -> dict[str, Any]:
-        """The MongoDB filter on `customer_metrics` (merged-away customers never listed)."""
+    def to_mongo(self, now: datetime) -> dict[str, Any]:
+        """The MongoDB filter on `customer_metrics` (merged-away customers never listed); days count to `now`."""
         query: dict[str, Any] = {"merged_into": None}
         for name in ("lifecycle_stage", "value_tier", "rfm_segment", "country"):
             if (values := getattr(self, name)) is not None:
@@ -85,11 +111,14 @@ class MetricFilter(BaseModel):
         _range(query, "churn.risk", self.min_churn_risk, self.max_churn_risk)
         _range(query, "revenue_micros", None if self.min_revenue is None else int(self.min_revenue.scaleb(6)), None)
         _range(query, "order_count", self.min_orders, None)
-        days = (self.min_days_since_last_purchase, self.max_days_since_last_purchase)
-        _range(query, "days_since_last_purchase", *days)
+        days = last_purchase_bounds(self.min_days_since_last_purchase, self.max_days_since_last_purchase, now)
         after, before = _iso(self.last_purchase_after), _iso(self.last_purchase_before)
-        if after or before:
-            query["last_purchase_at"] = {k: v for k, v in (("$gt", after), ("$lt", before)) if v}
+        if after is not None:
+            days["$gt"] = max(after, days.get("$gt", after))
+        if before is not None:
+            days["$lt"] = before
+        if days:
+            query["last_purchase_at"] = days
         return query
 
 
@@ -123,8 +152,8 @@ class CustomerQuery(MetricFilter):
 
     @property
     def descending(self) -> bool:
-        """Whether the sort is descending."""
-        return self.sort.startswith("-")
+        """Whether the sort field is sorted descending (`recency` is `last_purchase_at` reversed)."""
+        return self.sort.startswith("-") != (self.sort.lstrip("-") in DESCENDING_BY_DATE)
 
     def mongo_sort(self) -> list[tuple[str, int]]:
         """Sort spec: the field, then `_id` ascending for a total, deterministic order."""

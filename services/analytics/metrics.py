@@ -133,7 +133,6 @@ def rfm(all_facts: Sequence[Facts], as_of: datetime) -> dict[str, dict[str, Any]
     f, m = quintile_scores(frequency), quintile_scores(monetary)
     return {
         c: {
-            "recency_days": int(recency[c]),
             "frequency": int(frequency[c]),
             "monetary": str(monetary[c]),
             "r": r[c],
@@ -163,7 +162,6 @@ def compute(
             "value_tier": value_tier(stage, rank[f.customer_id], rules),
             "first_purchase_at": f.first.astimezone(UTC).isoformat(),
             "last_purchase_at": f.last.astimezone(UTC).isoformat(),
-            "days_since_last_purchase": days_between(f.last, as_of),
             "order_count": len(f.purchases),
             "revenue": str(f.revenue),
             "revenue_micros": micros(f.revenue),
@@ -180,7 +178,6 @@ def empty_metrics() -> dict[str, Any]:
         "value_tier": None,
         "first_purchase_at": None,
         "last_purchase_at": None,
-        "days_since_last_purchase": None,
         "order_count": 0,
         "revenue": "0",
         "revenue_micros": 0,
@@ -252,12 +249,12 @@ async def recompute_metrics(db: AsyncDatabase[dict[str, Any]], settings: Analyti
     all_facts = [f for c, o in sorted(orders.items()) if (f := facts_of(c, o, rules.currency)) is not None]
     clv = await _clv(db) if rules.tier_basis == "clv" else None
     computed = compute(all_facts, as_of, rules, clv)
-    common = {"currency": rules.currency, "metrics_as_of": as_of.isoformat()}
+    common = {"currency": rules.currency}  # no date in a row: a row changes only when the customer's metrics do
     rows = {}
     for customer_id in sorted(set(profiles) | set(computed)):
         profile = profiles.get(customer_id, {})
         fields = computed.get(customer_id, empty_metrics()) | common
         rows[customer_id] = fields | {"merged_into": profile.get("merged_into"), "country": profile.get("country")}
     await _write(db, rows)
-    await watermarks.advance(db, "metrics")
+    await watermarks.advance(db, "metrics", metrics_as_of=as_of.astimezone(UTC).isoformat())
     return len(rows)

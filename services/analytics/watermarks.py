@@ -20,13 +20,26 @@ WATERMARK = "watermark"
 Source = Literal["projected", "metrics"]
 
 
-async def advance(db: AsyncDatabase[dict[str, Any]], source: Source) -> None:
+async def advance(db: AsyncDatabase[dict[str, Any]], source: Source, **state: str) -> None:
     """Record that `source` changed: whatever was computed from it before is out of date from now on.
 
     Called by each writer of a source after it wrote, so a result computed while the write
-    was under way carries the old watermark and is not trusted again.
+    was under way carries the old watermark and is not trusted again. `state` is kept
+    beside the watermark in the same write (the metrics job's `metrics_as_of`).
     """
-    await db[SNAPSHOTS].update_one({"_id": WATERMARK}, {"$inc": {source: 1}}, upsert=True)
+    update: dict[str, Any] = {"$inc": {source: 1}} | ({"$set": state} if state else {})
+    await db[SNAPSHOTS].update_one({"_id": WATERMARK}, update, upsert=True)
+
+
+async def metrics_as_of(db: AsyncDatabase[dict[str, Any]]) -> str | None:
+    """When the stored customer metrics were computed as of (ISO, UTC), None before the first run.
+
+    One value for every row, so it lives here rather than in each of them: a row holding
+    it would change on every run and the job would rewrite every purchaser each time.
+    """
+    doc = await db[SNAPSHOTS].find_one({"_id": WATERMARK}, {"metrics_as_of": 1})
+    value = (doc or {}).get("metrics_as_of")
+    return str(value) if value is not None else None
 
 
 async def current(db: AsyncDatabase[dict[str, Any]], source: Source) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import SimpleNamespace
 
 from fastapi import FastAPI
@@ -16,8 +17,11 @@ from shared.platform.auth import issue_token
 SECRET = "s" * 40
 
 
-def client(db: Database, rules: MetricsSettings | None = None) -> TestClient:
-    """A client of an app serving `/customers`, `/segments/customers` and `/reports/*` from `db`."""
+def client(db: Database, rules: MetricsSettings | None = None, now: datetime | None = None) -> TestClient:
+    """A client of an app serving `/customers`, `/segments/customers` and `/reports/*` from `db`.
+
+    With `now`, the customer list and segments count recency to that time instead of the clock's.
+    """
     app = FastAPI()
     app.state.jwt_secret = SecretStr(SECRET)
     projection = SimpleNamespace(customers=db["customer_360"])
@@ -29,6 +33,8 @@ def client(db: Database, rules: MetricsSettings | None = None) -> TestClient:
     app.state.metrics_settings = rules or MetricsSettings()
     app.include_router(api_customers.router)
     app.include_router(api_reports.router)
+    if now is not None:
+        app.dependency_overrides[api_customers.utcnow] = lambda: now
     return TestClient(app)
 
 

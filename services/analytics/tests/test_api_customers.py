@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ async def api() -> TestClient:
         await db["customer_metrics"].update_one(
             {"_id": uid(name)}, {"$set": {"clv": {"clv": clv}, "churn": {"risk": risk}}}
         )
-    return client(db)
+    return client(db, now=AS_OF)  # recency counted to the day the metrics were computed, as hand-computed
 
 
 def names(response: Any) -> list[str]:
@@ -155,3 +156,22 @@ def test_segments_need_integration_analyst_or_marketer(api: TestClient) -> None:
     body = {"metric": "clv", "op": "gte", "threshold": 1, "candidates": []}
     assert api.post("/segments/customers", json=body, headers=auth("support_agent")).status_code == 403
     assert api.post("/segments/customers", json=body, headers=auth("marketer")).status_code == 200
+
+
+async def test_recency_is_counted_when_read_and_filters_follow_it() -> None:
+    """Ten days after the metrics were computed, every purchaser is ten days further from their last purchase."""
+    db = store(POPULATION, {"gus": {}})
+    await metrics.recompute_metrics(db, AnalyticsSettings(), AS_OF)  # type: ignore[arg-type]
+    api = client(db, now=AS_OF + timedelta(days=10))
+    rows = {NAMES[r["id"]]: r for r in api.get("/customers?sort=recency", headers=ANALYST).json()["items"]}
+    assert {n: r["recency_days"] for n, r in rows.items()} == {
+        "ana": 30, "bo": 39, "chen": 20, "dan": 159, "eve": 555, "gus": None
+    }  # fmt: skip
+    assert {r["metrics_as_of"] for r in rows.values()} == {AS_OF.isoformat()}
+    assert list(rows) == ["chen", "ana", "bo", "dan", "eve", "gus"]  # fewest days first, never-bought last
+    assert names(api.get("/customers?min_days_since_last_purchase=39&sort=id", headers=ANALYST)) == sorted(
+        ["bo", "dan", "eve"], key=lambda n: uid(n)
+    )
+    assert names(api.get("/customers?max_days_since_last_purchase=30&sort=recency", headers=ANALYST)) == ["chen", "ana"]
+    r = segment(api, metric="days_since_last_purchase", op="lte", threshold=39.5)
+    assert sorted(NAMES[c] for c in r.json()["matching"]) == ["ana", "bo", "chen"]

@@ -10,12 +10,12 @@ as_of 2026-06-30, default rules (new 30, active 90, returning gap 180, churned 3
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from services.analytics import metrics
+from services.analytics import metrics, watermarks
 from services.analytics.settings import AnalyticsSettings, MetricsSettings
 from services.analytics.tests.timeline_fixtures import cancelled, imported, paid, placed, refunded, store, uid
 
@@ -73,7 +73,7 @@ async def test_rfm_quintiles_share_scores_on_ties() -> None:
         "ana": "411", "bo": "341", "chen": "553", "dan": "215", "eve": "114"
     }  # fmt: skip
     assert docs["bo"]["rfm"] == {
-        "recency_days": 29, "frequency": 2, "monetary": "100", "r": 3, "f": 4, "m": 1, "score": "341"
+        "frequency": 2, "monetary": "100", "r": 3, "f": 4, "m": 1, "score": "341"
     }  # fmt: skip
 
 
@@ -171,3 +171,21 @@ async def test_an_unchanged_recompute_writes_nothing() -> None:
     db["customer_metrics"].bulk_write = refuse  # type: ignore[method-assign]
     db["customer_metrics"].insert_many = refuse  # type: ignore[method-assign]
     assert await metrics.recompute_metrics(db, AnalyticsSettings(), AS_OF) == 5  # type: ignore[arg-type]
+
+
+async def test_a_later_recompute_rewrites_only_what_moved_and_records_its_as_of() -> None:
+    """No row holds a date that moves by itself, so a run later the same day writes no row at all."""
+    db = store(POPULATION)
+    await metrics.recompute_metrics(db, AnalyticsSettings(), AS_OF)  # type: ignore[arg-type]
+
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no customer's metrics moved, no row may be written")
+
+    db["customer_metrics"].bulk_write = refuse  # type: ignore[method-assign]
+    db["customer_metrics"].insert_many = refuse  # type: ignore[method-assign]
+    later = AS_OF + timedelta(hours=5)
+    await metrics.recompute_metrics(db, AnalyticsSettings(), later)  # type: ignore[arg-type]
+    assert await watermarks.metrics_as_of(db) == later.isoformat()  # type: ignore[arg-type]
+    assert not any(
+        "days_since_last_purchase" in row or "metrics_as_of" in row for row in db["customer_metrics"].docs.values()
+    )
