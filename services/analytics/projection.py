@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,8 @@ IN_CHUNK = 1_000
 """Ids per `_id: {$in: [...]}` query: our FerretDB patch pushes down lists up to this long."""
 
 Item = tuple[EventEnvelope, PublicEvent]
+Documents = MutableMapping[str, dict[str, Any]]
+"""360 documents by customer id: a dict, or the rebuild's packed store of them."""
 
 
 @dataclass
@@ -62,7 +64,7 @@ class _Batch:
 
 
 def _apply(
-    docs: dict[str, dict[str, Any]], doc: dict[str, Any], envelope: EventEnvelope, event: PublicEvent
+    docs: Documents, doc: dict[str, Any], envelope: EventEnvelope, event: PublicEvent
 ) -> dict[str, dict[str, Any]]:
     """The documents one event changes (copies; `docs` is untouched, so a failing fold writes nothing)."""
     changed = {doc["_id"]: customer360.fold(customer360.copy_document(doc), envelope, event)}
@@ -84,11 +86,11 @@ def _apply(
     return changed
 
 
-def _doc(docs: dict[str, dict[str, Any]], customer_id: str) -> dict[str, Any]:
+def _doc(docs: Documents, customer_id: str) -> dict[str, Any]:
     return docs.get(customer_id) or customer360.new_document(customer_id)
 
 
-def _chain(docs: dict[str, dict[str, Any]], first: str, changed: dict[str, dict[str, Any]]) -> list[str]:
+def _chain(docs: Documents, first: str, changed: dict[str, dict[str, Any]]) -> list[str]:
     """`first` and the survivors it was itself merged into, in order (a cycle is cut where it closes)."""
     chain: list[str] = []
     current: str | None = first
@@ -107,7 +109,7 @@ def index_entry(doc: dict[str, Any], envelope: EventEnvelope) -> None:
         index.insert(at, entry)
 
 
-def _erase_entries(batch: _Batch, docs: dict[str, dict[str, Any]], customer_ids: Iterable[str]) -> None:
+def _erase_entries(batch: _Batch, docs: Documents, customer_ids: Iterable[str]) -> None:
     """Plan the wiping of every timeline entry of `customer_ids` (an erased customer and those it absorbed)."""
     for customer_id in customer_ids:
         doc = docs.get(customer_id)
@@ -144,7 +146,7 @@ def business_entry(envelope: EventEnvelope) -> dict[str, Any]:
     return entry
 
 
-def plan(docs: dict[str, dict[str, Any]], items: Sequence[Item]) -> tuple[BatchResult, _Batch]:
+def plan(docs: Documents, items: Sequence[Item]) -> tuple[BatchResult, _Batch]:
     """Fold `items` in order into `docs` (changed in place): what to write, and what was applied.
 
     Pure: no I/O, so the same function projects a batch from Kafka and refolds a

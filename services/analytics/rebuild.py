@@ -45,6 +45,7 @@ from pymongo.errors import OperationFailure
 
 from services.analytics.generations import Db, Generation, GenerationConflict, Generations
 from services.analytics.metrics import METRICS, recompute_metrics
+from services.analytics.packed import PackedDocuments
 from services.analytics.projection import CUSTOMER_360, BatchResult, Customer360Projection, Item, plan
 from services.analytics.projector import Record, parse
 from services.analytics.settings import AnalyticsSettings
@@ -98,7 +99,7 @@ class _Offsets:
 
 
 class InMemoryDocuments:
-    """A building generation's 360 documents, held in memory and written out at checkpoints.
+    """A building generation's 360 documents, held in memory (as BSON between batches), written out at checkpoints.
 
     A checkpoint writes every document into `customer_360_staging`, records that the
     staging is complete, then drops `customer_360` and renames the staging in its
@@ -113,7 +114,7 @@ class InMemoryDocuments:
         self.db = projection.customers.database
         self.generations = generations
         self.number = number
-        self.docs: dict[str, dict[str, Any]] = {}
+        self.docs = PackedDocuments()
         self.kept: set[str] = set()
         """Documents to write: those loaded and those an applied event changed."""
         self.chunk = 1_000
@@ -132,8 +133,13 @@ class InMemoryDocuments:
 
     async def load(self) -> None:
         """Every document the generation already holds (a resumed rebuild); nothing for a new one."""
-        self.docs = {doc["_id"]: doc async for doc in self.projection.customers.find({})}
-        self.kept = set(self.docs)
+        self.docs, self.kept = PackedDocuments(), set()
+        async for doc in self.projection.customers.find({}):
+            self.docs[doc["_id"]] = doc
+            self.kept.add(doc["_id"])
+            if len(self.kept) % 1_000 == 0:
+                self.docs.pack()
+        self.docs.pack()
 
     async def apply(self, items: list[Item]) -> BatchResult:
         """Fold `items` into the documents in memory; start appending their timeline and business entries.
@@ -144,6 +150,7 @@ class InMemoryDocuments:
         wipes entries an earlier batch wrote); `flush` waits for it.
         """
         result, batch = plan(self.docs, items)
+        self.docs.pack()
         await self.flush()
         self._writing = asyncio.create_task(self.projection.append(batch))
         self.kept |= batch.touched
@@ -166,9 +173,10 @@ class InMemoryDocuments:
         await self.flush()
         await self.db.drop_collection(self.STAGING)
         staging = self.db[self.STAGING]
-        docs = [self.docs[c] for c in sorted(self.kept)]
-        for start in range(0, len(docs), self.chunk):
-            await staging.insert_many(docs[start : start + self.chunk], ordered=False)
+        kept = sorted(self.kept)
+        for start in range(0, len(kept), self.chunk):
+            raw = [self.docs.raw(c) for c in kept[start : start + self.chunk]]
+            await staging.insert_many(raw, ordered=False)
         await self.generations.record(self.number, staged=True)
         await self._swap()
 
