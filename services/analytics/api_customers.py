@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.analytics import watermarks
+from services.analytics import jobresults, watermarks
 from services.analytics.api import ProjectionDep
+from services.analytics.api_jobs import JobStoreDep
 from services.analytics.csvstream import csv_response
 from services.analytics.filters import (
     BadCursor,
@@ -29,6 +30,7 @@ from services.analytics.filters import (
     field_value,
     last_purchase_bounds,
 )
+from services.analytics.jobstore import Job, JobConflict, Report, current_job
 from services.analytics.metrics import METRICS
 from shared.platform.auth import Principal, require_roles
 
@@ -59,6 +61,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid bearer token."},
     403: {"description": "The caller's roles may not read customer metrics."},
     422: {"description": "A query parameter is unknown or invalid; the message names it."},
+}
+JOB_LOCATION = {"description": "`/jobs/{id}` of the job.", "schema": {"type": "string"}}
+JOB_ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "The job, started: read it at `Location` until it ends, then its rows at `/jobs/{id}/result`.",
+        "headers": {"Location": JOB_LOCATION},
+    },
+    409: {
+        "description": "The same job is already running: the detail names it, `Location` points to it.",
+        "headers": {"Location": JOB_LOCATION},
+    },
 }
 
 
@@ -212,3 +225,43 @@ async def segment_customers(body: SegmentQuery, user: SegmentCaller, db: DbDep, 
     # A customer analytics has no stage for (never purchased, not yet seen) is "not in" any list.
     matching = set(ids) - found if body.op == "not_in" else found
     return SegmentAnswer(matching=sorted(UUID(c) for c in matching))
+
+
+@router.post(
+    "/customers/exports",
+    summary="Start a job exporting every customer matching the filters (the list's CSV, kept for 7 days)",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS | JOB_ACCEPTED,
+)
+async def export_customers(
+    params: Annotated[CustomerQuery, Query()],
+    user: Analyst,
+    db: DbDep,
+    now: Now,
+    store: JobStoreDep,
+    response: Response,
+) -> Job:
+    """The same filters and sort as `GET /customers`; the rows are read later at `/jobs/{id}/result?format=csv`.
+
+    At 100,000 customers the export reads the whole metrics collection: as a job it runs
+    whether or not the client waits, and the file can be fetched again without recomputing.
+    """
+    at = await ReadAt.of(db, now)
+    try:
+        query = params.after_cursor(params.to_mongo(at.now))
+    except BadCursor as exc:
+        raise _invalid("cursor", str(exc)) from exc
+
+    async def work(progress: Report) -> dict[str, Any]:
+        progress("exporting", 0, None)
+        kept = await jobresults.keep(store.db, current_job(), _rows(db, query, params.mongo_sort(), at), at.now)
+        return {"columns": list(COLUMNS), "read_at": at.now.isoformat(), "metrics_as_of": at.metrics_as_of} | kept
+
+    asked = params.model_dump(mode="json", exclude_none=True, exclude={"format", "limit"})
+    try:
+        job = await store.start("export-customers", work, params=asked, by=user.subject)
+    except JobConflict as exc:
+        location = {"Location": f"/jobs/{exc.running.id}"}
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc), headers=location) from exc
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job

@@ -1,16 +1,23 @@
-"""`GET /jobs/{id}` and `GET /jobs`: long work (a refit) as a resource its client polls.
+"""`GET /jobs/{id}`, `GET /jobs` and `GET /jobs/{id}/result`: long work as a resource its client polls.
 
-`POST /models/refit` answers 202 with the job and a `Location` header naming it; the
-client reads the job until its `state` is `succeeded` (with a `result`) or `failed` (with
-an `error`). See `jobstore` for why work is run this way.
+`POST /models/refit`, `POST /reports/{name}/jobs` and `POST /customers/exports` answer 202
+with the job and a `Location` header naming it; the client reads the job until its
+`state` is `succeeded` (with a `result`) or `failed` (with an `error`). A job that
+produced rows (a report, an export) serves them at `/jobs/{id}/result`, as JSON or CSV,
+for `jobresults.KEEP`. See `jobstore` for why work is run this way.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.responses import StreamingResponse
 
+from services.analytics import jobresults
+from services.analytics.csvstream import csv_response
 from services.analytics.jobstore import Job, JobStore
 from shared.platform.auth import Principal, require_roles
 
@@ -32,16 +39,15 @@ def get_job_store(request: Request) -> JobStore:
 JobStoreDep = Annotated[JobStore, Depends(get_job_store)]
 
 
+JobId = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="The id the job's `POST` returned.")]
+
+
 @router.get(
     "/jobs/{job_id}",
     summary="One job: state, progress, timings, result or error",
     responses=AUTH_ERRORS | {404: {"description": "No such job."}},
 )
-async def get_job(
-    job_id: Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="The id `POST /models/refit` returned.")],
-    user: Analyst,
-    store: JobStoreDep,
-) -> Job:
+async def get_job(job_id: JobId, user: Analyst, store: JobStoreDep) -> Job:
     """The job as it stands; a job whose process died is reported `failed` with the reason."""
     job = await store.get(job_id)
     if job is None:
@@ -53,3 +59,54 @@ async def get_job(
 async def list_jobs(user: Analyst, store: JobStoreDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[Job]:
     """Running and finished jobs of every kind."""
     return await store.recent(limit)
+
+
+@router.get(
+    "/jobs/{job_id}/result",
+    summary="The rows a finished report or export job produced, as JSON or CSV",
+    response_model=None,
+    responses=AUTH_ERRORS
+    | {
+        200: {
+            "description": "`{columns, rows}` (JSON, streamed) or every row as CSV (UTF-8 with BOM).",
+            "content": {"application/json": {}, "text/csv": {}},
+        },
+        404: {"description": "No such job, or a job that produces no rows (a refit: its result is the job's)."},
+        409: {"description": "The job is still running, or failed (the detail gives its error)."},
+        410: {"description": "The rows expired (kept 7 days) or were removed: run the job again."},
+    },
+)
+async def job_result(
+    job_id: JobId,
+    user: Analyst,
+    store: JobStoreDep,
+    format: Annotated[Literal["json", "csv"], Query(description="csv streams every row.")] = "json",
+) -> StreamingResponse:
+    """The job's rows, read back by `_id` chunk after chunk; never recomputed."""
+    job = await store.get(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    if job.state == "running":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"job {job_id} is still running ({job.progress.stage})")
+    if job.state == "failed":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"job {job_id} failed: {job.error}")
+    result = job.result or {}
+    if "chunks" not in result:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} ({job.kind}) produced no rows")
+    if not await jobresults.exists(store.db, job_id):
+        raise HTTPException(status.HTTP_410_GONE, f"the rows of job {job_id} expired: run it again")
+    columns: list[str] = list(result.get("columns") or [])
+    rows = jobresults.read(store.db, job_id, int(result["chunks"]))
+    if format == "csv":
+        return csv_response(columns, rows, f"{job.kind}-{job_id}.csv")
+    return StreamingResponse(_json_rows(columns, rows), media_type="application/json")
+
+
+async def _json_rows(columns: Sequence[str], rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    """`{"columns": [...], "rows": [...]}` written row by row: an export never sits whole in memory."""
+    yield f'{{"columns": {json.dumps(list(columns), ensure_ascii=False)}, "rows": ['.encode()
+    first = True
+    async for row in rows:
+        yield (("" if first else ",") + json.dumps(row, ensure_ascii=False)).encode()
+        first = False
+    yield b"]}"

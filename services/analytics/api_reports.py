@@ -13,11 +13,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
-from services.analytics.api_customers import ERRORS, DbDep
+from services.analytics import jobresults
+from services.analytics.api_customers import ERRORS, JOB_ACCEPTED, DbDep
+from services.analytics.api_jobs import JobStoreDep
 from services.analytics.csvstream import csv_response, from_list
+from services.analytics.jobstore import Job, JobConflict, Report, current_job
 from services.analytics.reports.catalog import REPORTS, default_window
 from services.analytics.reports.snapshots import Build, Served, served
 from services.analytics.reports.source import ReportParams, Window
@@ -59,6 +63,53 @@ def _route(
     return report
 
 
+def _job_route(name: str, build: Build, sources: tuple[Source, ...]) -> Callable[..., Awaitable[Job]]:
+    async def report_job(
+        params: Annotated[ReportParams, Query()],
+        request: Request,
+        response: Response,
+        user: Analyst,
+        db: DbDep,
+        store: JobStoreDep,
+    ) -> Job:
+        w = window(params, request)
+
+        async def work(progress: Report) -> dict[str, Any]:
+            progress("computing", 0, None)
+            if params.since is None and params.until is None:
+                answer = await served(db, name, w, sources, build)
+            else:
+                answer = Served(await build(db, w), w.until)
+            result = answer.report
+            progress("keeping", 0, len(result.rows))
+            kept = await jobresults.keep(store.db, current_job(), from_list(result.rows), datetime.now(UTC))
+            meta: dict[str, Any] = {"report": name, "period": w.period, "since": w.since, "until": w.until}
+            meta |= {"currency": w.currency, "computed_at": answer.computed_at}
+            meta |= {"columns": list(result.columns), "summary": result.summary}
+            return jsonable(meta) | kept
+
+        asked = params.model_dump(mode="json", exclude_none=True, exclude={"format"})
+        try:
+            job = await store.start(f"report-{name}", work, params=asked, by=user.subject)
+        except JobConflict as exc:
+            location = {"Location": f"/jobs/{exc.running.id}"}
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc), headers=location) from exc
+        response.headers["Location"] = f"/jobs/{job.id}"
+        return job
+
+    report_job.__doc__ = (
+        f"Compute the {name} report as a job: for windows that take longer than a request should. "
+        "Its rows are then read at `/jobs/{id}/result` (JSON or CSV) for 7 days."
+    )
+    return report_job
+
+
+def jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    """A job result as JSON keeps it (times as ISO text)."""
+    encoded: dict[str, Any] = jsonable_encoder(value)
+    return encoded
+
+
 for _name, (_build, _sources, _summary) in REPORTS.items():
     router.add_api_route(
         f"/{_name}",
@@ -68,4 +119,13 @@ for _name, (_build, _sources, _summary) in REPORTS.items():
         response_model=None,
         responses=ERRORS | {200: {"content": {"application/json": {}, "text/csv": {}}, "description": "The report."}},
         name=f"report_{_name.replace('-', '_')}",
+    )
+    router.add_api_route(
+        f"/{_name}/jobs",
+        _job_route(_name, _build, _sources),
+        methods=["POST"],
+        status_code=status.HTTP_202_ACCEPTED,
+        summary=f"Start a job computing: {_summary[0].lower()}{_summary[1:]}",
+        responses=ERRORS | JOB_ACCEPTED,
+        name=f"report_job_{_name.replace('-', '_')}",
     )

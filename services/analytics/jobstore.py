@@ -28,6 +28,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import uuid4
@@ -103,6 +104,17 @@ Work = Callable[[Report], Awaitable[dict[str, Any]]]
 """The job's work: given a progress reporter, returns the job's result (JSON-able)."""
 
 
+_CURRENT: ContextVar[str | None] = ContextVar("analytics_current_job", default=None)
+
+
+def current_job() -> str:
+    """The id of the job whose work is running here (work that names what it keeps after its job)."""
+    job_id = _CURRENT.get()
+    if job_id is None:
+        raise RuntimeError("not inside a job's work")
+    return job_id
+
+
 def _lock_id(kind: str) -> str:
     """`_id` of the lock document of a kind of job."""
     return f"lock:{kind}"
@@ -123,6 +135,8 @@ class JobStore:
         stale_after_seconds: float = 60.0,
         clock: Clock = _utcnow,
     ) -> None:
+        self.db = db
+        """Where jobs, their locks and their results (`jobresults`) live: beside the generations, not in one."""
         self.jobs = db[JOBS]
         self.locks = db[LOCKS]
         self.heartbeat_seconds = heartbeat_seconds
@@ -222,6 +236,7 @@ class JobStore:
 
         beating = asyncio.create_task(self._heartbeat(job.id, progress))
         fields: dict[str, Any]
+        token = _CURRENT.set(job.id)
         try:
             result = await work(report)
             fields = {"state": "succeeded", "result": result}
@@ -229,6 +244,7 @@ class JobStore:
             log.exception("job %s (%s) failed", job.id, job.kind)
             fields = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000]}
         finally:
+            _CURRENT.reset(token)
             beating.cancel()
         report(progress.stage, progress.done, progress.total)  # the last stage's time
         finished = self.clock()

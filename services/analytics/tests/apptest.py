@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from services.analytics import api_customers, api_reports
+from services.analytics import api_customers, api_jobs, api_reports
+from services.analytics.jobstore import JobStore
 from services.analytics.settings import MetricsSettings
 from services.analytics.tests.memorydb import Database
 from shared.platform.auth import issue_token
@@ -18,7 +19,7 @@ SECRET = "s" * 40
 
 
 def client(db: Database, rules: MetricsSettings | None = None, now: datetime | None = None) -> TestClient:
-    """A client of an app serving `/customers`, `/segments/customers` and `/reports/*` from `db`.
+    """A client of an app serving `/customers`, `/segments/customers`, `/reports/*` and `/jobs/*` from `db`.
 
     With `now`, the customer list and segments count recency to that time instead of the clock's.
     """
@@ -31,8 +32,10 @@ def client(db: Database, rules: MetricsSettings | None = None, now: datetime | N
 
     app.state.projections = SimpleNamespace(current=current)
     app.state.metrics_settings = rules or MetricsSettings()
+    app.state.jobs = JobStore(db)  # type: ignore[arg-type]
     app.include_router(api_customers.router)
     app.include_router(api_reports.router)
+    app.include_router(api_jobs.router)
     if now is not None:
         app.dependency_overrides[api_customers.utcnow] = lambda: now
     return TestClient(app)

@@ -146,6 +146,11 @@ class Collection:
         if target is not MISSING:
             del self.docs[target]
 
+    async def delete_many(self, query: Doc) -> None:
+        self.filters.append(query)
+        for key in [k for k, d in self.docs.items() if matches(d, query)]:
+            del self.docs[key]
+
     async def replace_one(self, query: Doc, doc: Doc, upsert: bool = False) -> None:
         if query["_id"] in self.docs or upsert:
             self.docs[query["_id"]] = copy.deepcopy(doc)
