@@ -36,13 +36,16 @@ from services.analytics.tests.builders import Stream, order
 from shared.events.topics import STREAMS
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import delete_topics, ensure_topics
+from tests.bench import store_ceiling
 from tests.bench.figures import Figure
 from tests.bench.projector_throughput import raw_rate
 
 NAMESPACE = UUID("0b6a3f52-52f4-4d0e-a0f1-5a8a1f4b8c11")
+CEILING_EVENTS = 150_000
+"""Events of the store-ceiling baseline at most (folded in memory first)."""
 
 
-def events(total: int, customers: int) -> Iterator[Item]:
+def rebuild_events(total: int, customers: int) -> Iterator[Item]:
     """`total` events: each customer registers, then orders, touches and tickets in turn."""
     s = Stream()
     ids = [str(uuid5(NAMESPACE, str(n))) for n in range(customers)]
@@ -70,7 +73,7 @@ async def fill(kafka: KafkaSettings, total: int, customers: int) -> float:
     started = time.perf_counter()
     try:
         pending = []
-        for envelope, event in events(total, customers):
+        for envelope, event in rebuild_events(total, customers):
             headers = [(k, v.encode()) for k, v in envelope.headers().items()]
             pending.append(
                 await producer.send(kafka.topic(event.topic), envelope.body(), key=envelope.key, headers=headers)
@@ -136,6 +139,11 @@ def run(quick: bool) -> list[Figure]:
     found = measure(events, customers, 5_000, 20 if quick else 240)
     size = f"{events:,} events / {customers:,} customers"
     rate, ratio = found["rate"], found["rate"] / found["raw"]
+    sample = min(events, CEILING_EVENTS)  # the same events per customer: the same document sizes
+    mongo_url = AnalyticsSettings().mongo_url
+    ceiling, ceiling_seconds = store_ceiling.rebuild_rate(
+        mongo_url, list(rebuild_events(sample, max(1, customers * sample // events))), 5_000
+    )
     return [
         Figure(
             bench="blue/green rebuild",
@@ -148,6 +156,19 @@ def run(quick: bool) -> list[Figure]:
             goal="ratio >= 0.1 and >= 10,000 ev/s",
             met=None if quick else ratio >= 0.1 and rate >= 10_000,
             seconds=found["consume_seconds"],
+        ),
+        Figure(
+            bench="blue/green rebuild",
+            size=size,
+            figure="events/s vs the store alone",
+            value=rate,
+            unit="ev/s",
+            baseline=f"its timeline inserts and a checkpoint by raw pymongo ({sample:,} events)",
+            baseline_value=ceiling,
+            goal="-",
+            met=None,
+            seconds=ceiling_seconds,
+            notes="store ceiling: the rebuild's writes alone, folded up front (tests/bench/store_ceiling.py)",
         ),
         Figure(
             bench="blue/green rebuild",

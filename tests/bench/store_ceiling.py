@@ -109,3 +109,33 @@ def measure(mongo_url: str, fill: Fill, events: int, customers: int, batch_size:
     finally:
         asyncio.run(delete_topics(kafka))
     return rate(mongo_url, batches)
+
+
+def rebuild_rate(mongo_url: str, items: list[Item], batch_size: int) -> tuple[float, float]:
+    """Events/s of a rebuild's store calls alone: each batch's timeline entries, then one checkpoint of every document.
+
+    A rebuild folds in memory, so its store calls are the timeline inserts and its
+    checkpoints (the real one checkpoints every 200k events or 2 minutes, so this single
+    checkpoint makes the ceiling an upper bound).
+    """
+    docs: dict[str, dict[str, Any]] = {}
+    batches = []
+    for start in range(0, len(items), batch_size):
+        _, batch = plan(docs, items[start : start + batch_size])
+        batches.append(batch.entries)
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_url)
+    name = f"crm_ceiling{uuid4().hex[:8]}"
+    db = client[name]
+    db.customer_timeline.create_index([("customer_id", ASCENDING), ("time", ASCENDING), ("_id", ASCENDING)])
+    try:
+        started = time.perf_counter()
+        for entries in batches:
+            db.customer_timeline.insert_many(entries, ordered=False)
+        everyone = [docs[c] for c in sorted(docs)]
+        for start in range(0, len(everyone), 1_000):
+            db.customer_360.insert_many(everyone[start : start + 1_000], ordered=False)
+        seconds = time.perf_counter() - started
+    finally:
+        client.drop_database(name)
+        client.close()
+    return len(items) / seconds, seconds
