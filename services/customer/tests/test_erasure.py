@@ -72,3 +72,16 @@ def test_erasing_again_is_harmless(tmp_path: Path) -> None:
     version = app.get(customer_id).version
     app.erase(customer_id)
     assert app.get(customer_id).version == version
+
+
+def test_no_byte_of_a_shredded_key_is_left_in_the_store_files(tmp_path: Path) -> None:
+    """SQLite keeps old page versions in its write-ahead log: the shred checkpoints and truncates it."""
+    app = app_on(tmp_path / "c.db")
+    customer_id = a_full_life(app)
+    kept = app.register(name="Ada Lovelace", emails=["ada@example.com"], phones=[], address=None)
+    key = app.pii_keys.existing_key(customer_id)
+    assert key is not None
+    assert key in store_bytes(tmp_path / "c.db")  # the test can see a key where it lies
+    app.erase(customer_id)
+    assert key not in store_bytes(tmp_path / "c.db")
+    assert app_on(tmp_path / "c.db").get(kept).name == "Ada Lovelace"  # the other keys are all there
