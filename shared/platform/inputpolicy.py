@@ -11,7 +11,10 @@ same way everywhere:
   float overflow could hold (`1e309`);
 - no string (value or key) holds a lone surrogate or a control character other than tab,
   newline and carriage return (Unicode category Cc: C0, DEL, C1);
-- it is at most `max_bytes` long (413 before it is parsed).
+- it is at most `max_bytes` long (413 before it is parsed);
+- every string (values and keys) is passed on in Unicode normalisation form NFC, so "é"
+  typed as one code point or as "e" + a combining accent is one name, one email, one key
+  everywhere downstream (a body already in NFC, nearly every body, is passed on as sent).
 
 A refused body gets FastAPI's own validation answer (422, `{"detail": [{type, loc, msg}]}`,
 as every OpenAPI document here describes it) naming where the bad value is, without
@@ -25,7 +28,7 @@ import json
 import math
 import unicodedata
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -82,10 +85,31 @@ def check_value(value: Any, loc: Loc) -> None:
             check_value(item, [*loc, index])
 
 
-def check_body(body: bytes, media: str = "json") -> None:
-    """Raise `Refused` when `body` (JSON, or a url-encoded form) breaks the policy; empty is left to the route."""
+def _is_nfc(value: Any) -> bool:
+    if isinstance(value, str):
+        return unicodedata.is_normalized("NFC", value)
+    if isinstance(value, dict):
+        return all(_is_nfc(key) and _is_nfc(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_is_nfc(item) for item in value)
+    return True
+
+
+def nfc(value: Any) -> Any:
+    """`value` with every string (keys included) in Unicode normalisation form NFC."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {nfc(key): nfc(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [nfc(item) for item in value]
+    return value
+
+
+def check_body(body: bytes, media: str = "json") -> bytes:
+    """The body to pass on (its strings in NFC); `Refused` when it breaks the policy. Empty is left to the route."""
     if not body:
-        return
+        return body
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -96,14 +120,15 @@ def check_body(body: bytes, media: str = "json") -> None:
         except UnicodeDecodeError:
             raise Refused(["body"], "string_unicode", "a form field is not UTF-8 once decoded") from None
         check_value(fields, ["body"])
-        return
+        return body if _is_nfc(fields) else urlencode(nfc(fields), doseq=True).encode()
     try:
         value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
     except Refused:
         raise
     except ValueError:  # not JSON at all, or an integer too long: FastAPI answers it as it always has
-        return
+        return body
     check_value(value, ["body"])
+    return body if _is_nfc(value) else json.dumps(nfc(value), ensure_ascii=False).encode()
 
 
 def refusal(refused: Refused) -> JSONResponse:
@@ -169,11 +194,18 @@ class InputPolicyMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         try:
-            check_body(body, media)
+            passed = check_body(body, media)
         except Refused as refused:
             await refusal(refused)(scope, receive, send)
             return
-        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+        if passed is not body:  # normalised: the app must be told the new length
+            scope = dict(scope) | {"headers": _with_length(scope["headers"], len(passed))}
+        await self.app(scope, _replay([{"type": "http.request", "body": passed, "more_body": False}], receive), send)
+
+
+def _with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
+    kept = [(name, value) for name, value in headers if name != b"content-length"]
+    return [*kept, (b"content-length", str(length).encode())]
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from fastapi import Body, FastAPI, Query
@@ -153,3 +154,23 @@ def test_a_form_body_gets_the_same_text_rules() -> None:
         with pytest.raises(Refused):
             check_body(form.encode(), "form")
     check_body(b"name=%E7%8E%8B%E8%8A%B3&notes=line+one%0Aline+two", "form")
+
+
+def test_text_reaches_the_route_in_nfc_whichever_way_it_was_typed() -> None:
+    STORED.clear()
+    decomposed = "Jose\u0301 Mu\u0308ller"  # e + combining acute, u + combining diaeresis
+    response = post(app(), json.dumps({"name": decomposed, "notes": "王芳"}))
+    assert response.status_code == 201, response.text
+    assert STORED[-1].name == "José Müller" == "Jos\u00e9 M\u00fcller"
+    assert STORED[-1].notes == "王芳"
+
+
+def test_a_body_already_in_nfc_is_passed_on_as_sent() -> None:
+    body = b'{"name": "Jos\\u00e9",  "score": 1.50}'
+    assert check_body(body) is body
+    assert check_body(b"name=%E7%8E%8B%E8%8A%B3", "form") == b"name=%E7%8E%8B%E8%8A%B3"
+
+
+def test_form_fields_are_normalised_too() -> None:
+    passed = check_body(urlencode({"name": ["Jose\u0301", "Zoe\u0308"]}, doseq=True).encode(), "form")
+    assert parse_qs(passed.decode()) == {"name": ["Jos\u00e9", "Zo\u00eb"]}
