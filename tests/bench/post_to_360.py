@@ -74,7 +74,10 @@ async def steady(
         visible.append((time.perf_counter() - started) * 1000)
 
     try:
-        async with httpx.AsyncClient(headers=auth, timeout=30, limits=httpx.Limits(max_connections=64)) as client:
+        # Idle connections are dropped by the client before uvicorn's 5 s keep-alive closes them: reusing one
+        # the server is closing at that instant fails the request (httpx.ReadError), a race of the client's making.
+        limits = httpx.Limits(max_connections=64, keepalive_expiry=2)
+        async with httpx.AsyncClient(headers=auth, timeout=30, limits=limits) as client:
             await one(client, -1)  # warm-up: the projector's group has joined, connections are open
             posts.clear()
             visible.clear()
