@@ -14,6 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.platform import money
+
 CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "completed", "cancelled")
 SPEND_CHANNELS = ("email", "sms", "social", "display", "search", "events", "other")
 
@@ -170,8 +172,11 @@ class Campaign(Aggregate):
             return False
         if channel not in SPEND_CHANNELS:
             raise InvalidInput(f"spend channel must be one of {SPEND_CHANNELS}, not {channel!r}")
-        if not amount.is_finite() or amount <= 0:
-            raise InvalidInput("spend amount must be a positive decimal")
+        try:  # the money rules sales keeps: a spend in a currency's minor units, as reports count it
+            currency = money.currency(currency)
+            amount = money.amount(amount, currency, "spend amount", positive=True)
+        except money.BadAmount as exc:
+            raise InvalidInput(str(exc)) from None
         self._spend(
             spend_id=spend_id,
             channel=channel,

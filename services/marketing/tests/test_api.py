@@ -132,6 +132,28 @@ def test_spend_is_exact_decimal_per_currency_and_idempotent(client: TestClient) 
         assert response.status_code == 422
 
 
+def test_spend_follows_the_money_rules_sales_keeps(client: TestClient) -> None:
+    """Minor units per currency, a known ISO 4217 code, below 10^15: what sales accepts, marketing accepts."""
+    cid = campaign(client)["id"]
+
+    def spend(amount: str, currency: str) -> Any:
+        line = {"spend_id": str(uuid4()), "channel": "search", "amount": amount, "currency": currency}
+        return client.post(f"/campaigns/{cid}/spend", json=line, headers=auth("marketer"))
+
+    for amount, currency, words in (
+        ("1.005", "USD", "more decimals than USD allows (2)"),
+        ("100.5", "JPY", "more decimals than JPY allows (0)"),
+        ("1000000000000000", "USD", "digits before the decimal point"),
+        ("10.00", "XYZ", "not an ISO 4217 currency code"),
+    ):
+        response = spend(amount, currency)
+        assert response.status_code == 422, (amount, currency)
+        assert words in response.text
+    assert [spend("1.005", "KWD").status_code, spend("100", "JPY").status_code] == [201, 201]
+    report = client.get(f"/campaigns/{cid}/report", headers=auth("analyst")).json()
+    assert report["spend"] == {"JPY": "100", "KWD": "1.005"}
+
+
 def test_tracking_records_genuine_tokens_only(client: TestClient, app: MarketingApplication) -> None:
     customer = join(app, "Ada", "ada@example.com")
     cid = campaign(client)["id"]
