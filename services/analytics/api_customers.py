@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.analytics import jobresults, watermarks
 from services.analytics.api import ProjectionDep
-from services.analytics.api_jobs import JobStoreDep
+from services.analytics.api_jobs import JobStoreDep, start_job
 from services.analytics.csvstream import csv_response
 from services.analytics.filters import (
     BadCursor,
@@ -30,7 +30,7 @@ from services.analytics.filters import (
     field_value,
     last_purchase_bounds,
 )
-from services.analytics.jobstore import Job, JobConflict, Report, current_job
+from services.analytics.jobstore import Job, Report, current_job
 from services.analytics.metrics import METRICS
 from shared.platform.auth import Principal, require_roles
 
@@ -258,10 +258,4 @@ async def export_customers(
         return {"columns": list(COLUMNS), "read_at": at.now.isoformat(), "metrics_as_of": at.metrics_as_of} | kept
 
     asked = params.model_dump(mode="json", exclude_none=True, exclude={"format", "limit"})
-    try:
-        job = await store.start("export-customers", work, params=asked, by=user.subject)
-    except JobConflict as exc:
-        location = {"Location": f"/jobs/{exc.running.id}"}
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc), headers=location) from exc
-    response.headers["Location"] = f"/jobs/{job.id}"
-    return job
+    return await start_job(store, "export-customers", work, params=asked, by=user.subject, response=response)

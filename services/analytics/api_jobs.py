@@ -13,12 +13,12 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from services.analytics import jobresults
 from services.analytics.csvstream import csv_response
-from services.analytics.jobstore import Job, JobStore
+from services.analytics.jobstore import Job, JobConflict, JobStore, Work
 from shared.platform.auth import Principal, require_roles
 
 Analyst = Annotated[Principal, require_roles("analyst")]
@@ -37,6 +37,19 @@ def get_job_store(request: Request) -> JobStore:
 
 
 JobStoreDep = Annotated[JobStore, Depends(get_job_store)]
+
+
+async def start_job(
+    store: JobStore, kind: str, work: Work, *, params: dict[str, Any], by: str, response: Response
+) -> Job:
+    """Start `work` as a job of `kind` and point `Location` at it; 409 naming the running one if there is one."""
+    try:
+        job = await store.start(kind, work, params=params, by=by)
+    except JobConflict as exc:
+        location = {"Location": f"/jobs/{exc.running.id}"}
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc), headers=location) from exc
+    response.headers["Location"] = f"/jobs/{job.id}"
+    return job
 
 
 JobId = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="The id the job's `POST` returned.")]

@@ -13,8 +13,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.analytics import jobs
 from services.analytics.api import ProjectionDep
-from services.analytics.api_jobs import JobStoreDep
-from services.analytics.jobstore import Job, JobConflict, Report
+from services.analytics.api_jobs import JobStoreDep, start_job
+from services.analytics.jobstore import Job, Report
 from services.analytics.settings import AnalyticsSettings, ModelSettings
 from shared.platform.auth import Principal, require_roles
 
@@ -215,13 +215,7 @@ def models_router(settings: AnalyticsSettings) -> APIRouter:
             result = await jobs.refit(db, settings, datetime.now(UTC), models, progress=report)
             return RefitOut.model_validate(result, from_attributes=True).model_dump()
 
-        try:
-            job = await store.start("refit", work, params=overrides, by=user.subject)
-        except JobConflict as exc:
-            location = {"Location": f"/jobs/{exc.running.id}"}
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc), headers=location) from exc
-        response.headers["Location"] = f"/jobs/{job.id}"
-        return job
+        return await start_job(store, "refit", work, params=overrides, by=user.subject, response=response)
 
     @router.get(
         "/customers/{customer_id}/clv",

@@ -13,15 +13,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from services.analytics import jobresults
 from services.analytics.api_customers import ERRORS, JOB_ACCEPTED, DbDep
-from services.analytics.api_jobs import JobStoreDep
+from services.analytics.api_jobs import JobStoreDep, start_job
 from services.analytics.csvstream import csv_response, from_list
-from services.analytics.jobstore import Job, JobConflict, Report, current_job
+from services.analytics.jobstore import Job, Report, current_job
 from services.analytics.reports.catalog import REPORTS, default_window
 from services.analytics.reports.snapshots import Build, Served, served
 from services.analytics.reports.source import ReportParams, Window
@@ -89,13 +89,7 @@ def _job_route(name: str, build: Build, sources: tuple[Source, ...]) -> Callable
             return jsonable(meta) | kept
 
         asked = params.model_dump(mode="json", exclude_none=True, exclude={"format"})
-        try:
-            job = await store.start(f"report-{name}", work, params=asked, by=user.subject)
-        except JobConflict as exc:
-            location = {"Location": f"/jobs/{exc.running.id}"}
-            raise HTTPException(status.HTTP_409_CONFLICT, str(exc), headers=location) from exc
-        response.headers["Location"] = f"/jobs/{job.id}"
-        return job
+        return await start_job(store, f"report-{name}", work, params=asked, by=user.subject, response=response)
 
     report_job.__doc__ = (
         f"Compute the {name} report as a job: for windows that take longer than a request should. "

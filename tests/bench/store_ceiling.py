@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer
 from pymongo import ASCENDING, MongoClient, ReplaceOne
+from pymongo.synchronous.database import Database
 
 from services.analytics import customer360
 from services.analytics.projection import Item, plan
@@ -71,14 +73,24 @@ def planned(batches: list[list[Item]]) -> list[Planned]:
     return calls
 
 
-def rate(mongo_url: str, batches: list[list[Item]]) -> tuple[float, float]:
-    """Events/s of the projector's store calls alone for these batches, and the seconds they took."""
-    calls = planned(batches)
+@contextmanager
+def scratch(mongo_url: str) -> Iterator[Database[dict[str, Any]]]:
+    """A fresh database with the projection's timeline index, dropped afterwards."""
     client: MongoClient[dict[str, Any]] = MongoClient(mongo_url)
     name = f"crm_ceiling{uuid4().hex[:8]}"
     db = client[name]
     db.customer_timeline.create_index([("customer_id", ASCENDING), ("time", ASCENDING), ("_id", ASCENDING)])
     try:
+        yield db
+    finally:
+        client.drop_database(name)
+        client.close()
+
+
+def rate(mongo_url: str, batches: list[list[Item]]) -> tuple[float, float]:
+    """Events/s of the projector's store calls alone for these batches, and the seconds they took."""
+    calls = planned(batches)
+    with scratch(mongo_url) as db:
         started = time.perf_counter()
         for _, wanted, entries, new, old in calls:
             list(db.customer_360.find({"_id": {"$in": wanted}}))
@@ -89,9 +101,6 @@ def rate(mongo_url: str, batches: list[list[Item]]) -> tuple[float, float]:
                 db.customer_360.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in old])
             db.report_snapshots.update_one({"_id": "watermark"}, {"$inc": {"projected": 1}}, upsert=True)
         seconds = time.perf_counter() - started
-    finally:
-        client.drop_database(name)
-        client.close()
     return sum(count for count, *_ in calls) / seconds, seconds
 
 
@@ -123,11 +132,7 @@ def rebuild_rate(mongo_url: str, items: list[Item], batch_size: int) -> tuple[fl
     for start in range(0, len(items), batch_size):
         _, batch = plan(docs, items[start : start + batch_size])
         batches.append(batch.entries)
-    client: MongoClient[dict[str, Any]] = MongoClient(mongo_url)
-    name = f"crm_ceiling{uuid4().hex[:8]}"
-    db = client[name]
-    db.customer_timeline.create_index([("customer_id", ASCENDING), ("time", ASCENDING), ("_id", ASCENDING)])
-    try:
+    with scratch(mongo_url) as db:
         started = time.perf_counter()
         for entries in batches:
             db.customer_timeline.insert_many(entries, ordered=False)
@@ -135,7 +140,4 @@ def rebuild_rate(mongo_url: str, items: list[Item], batch_size: int) -> tuple[fl
         for start in range(0, len(everyone), 1_000):
             db.customer_360.insert_many(everyone[start : start + 1_000], ordered=False)
         seconds = time.perf_counter() - started
-    finally:
-        client.drop_database(name)
-        client.close()
     return len(items) / seconds, seconds
