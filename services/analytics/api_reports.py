@@ -18,7 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from services.analytics import jobresults
-from services.analytics.api_customers import ERRORS, JOB_ACCEPTED, DbDep
+from services.analytics.api_customers import ERRORS, JOB_ACCEPTED, Db, DbDep
 from services.analytics.api_jobs import JobStoreDep, start_job
 from services.analytics.csvstream import csv_response, from_list
 from services.analytics.jobstore import Job, Report, current_job
@@ -41,6 +41,21 @@ def window(params: ReportParams, request: Request) -> Window:
     return replace(w, since=params.since, until=params.until or w.until)
 
 
+async def _answer(
+    db: Db, name: str, w: Window, params: ReportParams, sources: tuple[Source, ...], build: Build
+) -> Served:
+    """The report over `w`: from its snapshot for the default window (no `since`/`until`), else computed now."""
+    if params.since is None and params.until is None:
+        return await served(db, name, w, sources, build)
+    return Served(await build(db, w), w.until)
+
+
+def _meta(name: str, w: Window, answer: Served) -> dict[str, Any]:
+    """What every answer of a report says about itself, beside its rows."""
+    meta = {"report": name, "period": w.period, "since": w.since, "until": w.until, "currency": w.currency}
+    return meta | {"computed_at": answer.computed_at, "columns": list(answer.report.columns)}
+
+
 def _route(
     name: str, build: Build, sources: tuple[Source, ...]
 ) -> Callable[..., Awaitable[dict[str, Any] | StreamingResponse]]:
@@ -48,16 +63,11 @@ def _route(
         params: Annotated[ReportParams, Query()], request: Request, user: Analyst, db: DbDep
     ) -> dict[str, Any] | StreamingResponse:
         w = window(params, request)
-        if params.since is None and params.until is None:
-            answer = await served(db, name, w, sources, build)
-        else:
-            answer = Served(await build(db, w), w.until)
+        answer = await _answer(db, name, w, params, sources, build)
         result = answer.report
         if params.format == "csv":
             return csv_response(result.columns, from_list(result.rows), f"{name}.csv")
-        meta = {"report": name, "period": w.period, "since": w.since, "until": w.until, "currency": w.currency}
-        meta |= {"computed_at": answer.computed_at}
-        return meta | {"columns": list(result.columns), "rows": result.rows, "summary": result.summary}
+        return _meta(name, w, answer) | {"rows": result.rows, "summary": result.summary}
 
     report.__doc__ = build.__doc__
     return report
@@ -76,17 +86,11 @@ def _job_route(name: str, build: Build, sources: tuple[Source, ...]) -> Callable
 
         async def work(progress: Report) -> dict[str, Any]:
             progress("computing", 0, None)
-            if params.since is None and params.until is None:
-                answer = await served(db, name, w, sources, build)
-            else:
-                answer = Served(await build(db, w), w.until)
-            result = answer.report
-            progress("keeping", 0, len(result.rows))
-            kept = await jobresults.keep(store.db, current_job(), from_list(result.rows), datetime.now(UTC))
-            meta: dict[str, Any] = {"report": name, "period": w.period, "since": w.since, "until": w.until}
-            meta |= {"currency": w.currency, "computed_at": answer.computed_at}
-            meta |= {"columns": list(result.columns), "summary": result.summary}
-            return jsonable(meta) | kept
+            answer = await _answer(db, name, w, params, sources, build)
+            progress("keeping", 0, len(answer.report.rows))
+            kept = await jobresults.keep(store.db, current_job(), from_list(answer.report.rows), datetime.now(UTC))
+            meta: dict[str, Any] = jsonable_encoder(_meta(name, w, answer) | {"summary": answer.report.summary})
+            return meta | kept
 
         asked = params.model_dump(mode="json", exclude_none=True, exclude={"format"})
         return await start_job(store, f"report-{name}", work, params=asked, by=user.subject, response=response)
@@ -96,12 +100,6 @@ def _job_route(name: str, build: Build, sources: tuple[Source, ...]) -> Callable
         "Its rows are then read at `/jobs/{id}/result` (JSON or CSV) for 7 days."
     )
     return report_job
-
-
-def jsonable(value: dict[str, Any]) -> dict[str, Any]:
-    """A job result as JSON keeps it (times as ISO text)."""
-    encoded: dict[str, Any] = jsonable_encoder(value)
-    return encoded
 
 
 for _name, (_build, _sources, _summary) in REPORTS.items():

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.analytics.metrics import Stage, Tier
+from services.analytics.metrics import Stage, Tier, days_between
 from shared.events.timestamps import IsoDateTime
 
 SORT_FIELDS: dict[str, str] = {
@@ -49,18 +49,16 @@ def days_since(last_purchase_at: str | None, now: datetime) -> int | None:
     Stored, it would change every day for every purchaser, and each metrics run would
     rewrite them all.
     """
-    if last_purchase_at is None:
-        return None
-    return (now - datetime.fromisoformat(last_purchase_at)).days
+    return None if last_purchase_at is None else days_between(datetime.fromisoformat(last_purchase_at), now)
 
 
 def last_purchase_bounds(min_days: float | None, max_days: float | None, now: datetime) -> dict[str, str]:
     """`last_purchase_at` bounds equal to "at least `min_days` and at most `max_days` whole days ago"."""
     bounds: dict[str, str] = {}
     if min_days is not None:  # (now - last).days >= n  <=>  last <= now - n days, n the least whole day allowed
-        bounds["$lte"] = _iso(now - timedelta(days=math.ceil(min_days))) or ""
+        bounds["$lte"] = (now - timedelta(days=math.ceil(min_days))).astimezone(UTC).isoformat()
     if max_days is not None:  # (now - last).days <= n  <=>  last > now - (n + 1) days
-        bounds["$gt"] = _iso(now - timedelta(days=math.floor(max_days) + 1)) or ""
+        bounds["$gt"] = (now - timedelta(days=math.floor(max_days) + 1)).astimezone(UTC).isoformat()
     return bounds
 
 
