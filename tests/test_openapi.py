@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings
 
 from shared.platform.auth import AuthSettings
 from shared.platform.eventstore import EventStoreSettings
+from shared.platform.problems import GENERIC
 
 SERVICES = ("customer", "sales", "marketing", "support", "social", "analytics")
 SECRETS = {
@@ -81,3 +82,29 @@ def test_every_operation_has_a_summary_a_tag_and_documented_errors(
             if path not in PAGES and not documented:  # (FastAPI adds 422 itself to any route with parameters)
                 missing.append(f"{where}: no documented 4xx answer besides validation")
     assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_error_answer_is_documented_as_a_problem_and_only_secured_routes_list_401(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One error model (`shared/platform/problems.py`): the documents say what the handlers send."""
+    document = openapi_of(service, tmp_path, monkeypatch)
+    wrong: list[str] = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            secured = bool(operation.get("security"))
+            responses = operation["responses"]
+            for code, response in responses.items():
+                media = list(response.get("content", {}))
+                if code[0] in "45" and (
+                    media[:1] != ["application/problem+json"] or media[1:] not in ([], ["text/html"])
+                ):
+                    wrong.append(f"{method.upper()} {path} {code}: {media}")
+            bearer = {
+                code for code in ("401", "403") if responses.get(code, {}).get("description") == GENERIC[int(code)]
+            }
+            if bearer != ({"401", "403"} if secured else set()):
+                wrong.append(f"{method.upper()} {path}: secured={secured} but bearer answers listed={sorted(bearer)}")
+    assert not wrong, "\n".join(wrong)
+    assert {"HTTPValidationError", "ValidationError"}.isdisjoint(document["components"]["schemas"])

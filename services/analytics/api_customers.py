@@ -58,8 +58,6 @@ FLAT = {
 }
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or invalid bearer token."},
-    403: {"description": "The caller's roles may not read customer metrics."},
     422: {"description": "A query parameter is unknown or invalid; the message names it."},
 }
 JOB_LOCATION = {"description": "`/jobs/{id}` of the job.", "schema": {"type": "string"}}

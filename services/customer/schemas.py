@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.customer.domain import Customer
 from shared.events.timestamps import IsoDateTime
-from shared.platform.errors import ErrorBody as PlatformErrorBody
+from shared.platform.problems import Problem
 
 ContactKind = Literal["email", "phone"]
 Channel = Literal["email", "sms", "phone", "social"]
@@ -200,16 +200,14 @@ class DuplicatePublic(BaseModel):
     reasons: list[str]
 
 
-class ErrorBody(PlatformErrorBody):
+class CustomerProblem(Problem):
     """Why a command was refused; a merged customer's answer also names the survivor."""
 
     survivor_id: UUID | None = Field(default=None, description="Set when the customer was merged away.")
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid bearer token"},
-    403: {"model": ErrorBody, "description": "The caller's roles do not allow this"},
-    404: {"model": ErrorBody, "description": "No such customer (or contact point)"},
-    409: {"model": ErrorBody, "description": "Stale `expected_version`, merged customer, or a rule of its state"},
-    410: {"model": ErrorBody, "description": "The customer was erased"},
+    404: {"description": "No such customer (or contact point)"},
+    409: {"model": CustomerProblem, "description": "Stale `expected_version`, merged customer, or a rule of its state"},
+    410: {"description": "The customer was erased"},
 }

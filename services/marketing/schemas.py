@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.marketing.domain import Campaign, Segment
 from services.marketing.rules import SegmentRules
 from shared.events.timestamps import IsoDateTime
-from shared.platform.errors import ErrorBody
 
 Channel = Literal["email", "sms"]
 
@@ -230,10 +229,7 @@ class CampaignReport(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid bearer token"},
-    403: {"model": ErrorBody, "description": "The caller's roles do not allow this"},
-    404: {"model": ErrorBody, "description": "No such segment or campaign"},
-    409: {"model": ErrorBody, "description": "Stale `expected_version`, or the campaign's status forbids it"},
-    422: {"model": ErrorBody, "description": "Invalid input (rules, templates, split, money)"},
-    503: {"model": ErrorBody, "description": "Metric conditions need the analytics query API"},
+    404: {"description": "No such segment or campaign"},
+    409: {"description": "Stale `expected_version`, or the campaign's status forbids it"},
+    503: {"description": "Metric conditions need the analytics query API"},
 }

@@ -9,8 +9,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.platform.errors import ErrorBody
-
 Channel = Literal["web_form", "api", "csv_import", "campaign"]
 
 
@@ -250,9 +248,8 @@ class Timestamped(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid bearer token"},
-    403: {"model": ErrorBody, "description": "The caller's roles or ownership do not allow this"},
-    404: {"model": ErrorBody, "description": "No such record (or not visible to the caller)"},
-    409: {"model": ErrorBody, "description": "Stale `expected_version`, a duplicate, or a rule of the record's state"},
-    422: {"model": ErrorBody, "description": "Invalid input; nothing was written"},
+    404: {"description": "No such record (or not visible to the caller)"},
+    409: {
+        "description": "Stale `expected_version`, a duplicate (`existing_id` names it), or a rule of the record's state"
+    },
 }

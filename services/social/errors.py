@@ -17,6 +17,7 @@ from services.social.domain import (
     WebhookRejected,
 )
 from shared.platform.errors import install_error_table
+from shared.platform.problems import problem
 
 STATUS: dict[type[Exception], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
@@ -31,8 +32,8 @@ STATUS: dict[type[Exception], int] = {
 
 async def _unreadable(request: Request, error: Exception) -> JSONResponse:
     # The configured key does not open this account's secrets: an operator problem, not the caller's.
-    body = {"detail": "account credentials cannot be read with the configured key", "error": type(error).__name__}
-    return JSONResponse(body, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    detail = "account credentials cannot be read with the configured key"
+    return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, detail, error=type(error).__name__)
 
 
 def install(app: FastAPI) -> None:

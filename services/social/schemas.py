@@ -12,7 +12,6 @@ from services.social.accounts import Account
 from services.social.interactions import Interaction
 from services.social.posts import Post
 from shared.events.timestamps import IsoDateTime
-from shared.platform.errors import ErrorBody
 from shared.platform.masking import mask_name
 
 InteractionKind = Literal["comment", "direct_message", "mention"]
@@ -40,11 +39,8 @@ class Ref(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid bearer token"},
-    403: {"model": ErrorBody, "description": "The caller's roles do not allow this"},
-    404: {"model": ErrorBody, "description": "No such account, post or interaction"},
-    409: {"model": ErrorBody, "description": "Stale `expected_version`, or a rule of the record's state"},
-    422: {"model": ErrorBody, "description": "Invalid input; nothing was written"},
+    404: {"description": "No such account, post or interaction"},
+    409: {"description": "Stale `expected_version`, or a rule of the record's state"},
 }
 
 

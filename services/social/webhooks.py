@@ -20,7 +20,6 @@ from services.social.api import InboxDep, SocialDep
 from services.social.domain import InvalidInput
 from services.social.inbox import Inbound, Metrics
 from services.social.webhook_schemas import InteractionItem, WebhookAccepted, WebhookDelivery
-from shared.platform.errors import ErrorBody
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -37,10 +36,10 @@ _BODY: dict[str, Any] = {
     ],
 }  # fmt: skip
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing, invalid or stale signature"},
-    404: {"model": ErrorBody, "description": "No such account, or metrics for a post we do not know"},
-    409: {"model": ErrorBody, "description": "Replayed delivery id, or the account is disconnected"},
-    422: {"model": ErrorBody, "description": "The body is not a valid delivery"},
+    401: {"description": "Missing, invalid or stale signature"},
+    404: {"description": "No such account, or metrics for a post we do not know"},
+    409: {"description": "Replayed delivery id, or the account is disconnected"},
+    422: {"description": "The body is not a valid delivery"},
 }
 
 

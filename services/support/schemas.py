@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.support.sla import TargetStatus
-from shared.platform.errors import ErrorBody
 
 Priority = Literal["P1", "P2", "P3", "P4"]
 Status = Literal["new", "open", "pending", "resolved", "closed"]
@@ -33,11 +32,8 @@ class Versioned(Strict):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or invalid bearer token."},
-    403: {"description": "Your roles do not allow this, or it is not your queue's ticket."},
-    404: {"model": ErrorBody, "description": "No such ticket, queue or feedback."},
-    409: {"model": ErrorBody, "description": "Stale `expected_version`, illegal transition, or already done."},
-    422: {"model": ErrorBody, "description": "Invalid input; nothing was recorded."},
+    404: {"description": "No such ticket, queue or feedback."},
+    409: {"description": "Stale `expected_version`, illegal transition, or already done."},
 }
 
 

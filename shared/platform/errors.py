@@ -1,8 +1,9 @@
 """Domain errors → HTTP answers, the same way in every service.
 
 Each service declares one table from its error classes to statuses (its `errors.py`);
-this module turns a raised domain error into `{"detail": ..., "error": ...}` with the
-status of its most specific class in the table, so clients see one error shape.
+this module turns a raised domain error into a problem (`problems.py`: RFC 9457, `detail`
+the message, `error` the class name) with the status of its most specific class in the
+table, so clients see one error shape.
 """
 
 from __future__ import annotations
@@ -12,17 +13,11 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+
+from shared.platform.problems import problem
 
 E = TypeVar("E", bound=Exception)
 Extra = Callable[[Exception], dict[str, Any]]
-
-
-class ErrorBody(BaseModel):
-    """What every refused request answers (see `error_body`); `error` names the domain rule."""
-
-    detail: str = Field(examples=["ticket 4c1e... is at version 3, not 2"])
-    error: str | None = Field(default=None, examples=["StaleVersion"])
 
 
 def status_of(error: Exception, table: Mapping[type[E], int], default: int = status.HTTP_400_BAD_REQUEST) -> int:
@@ -31,11 +26,6 @@ def status_of(error: Exception, table: Mapping[type[E], int], default: int = sta
         if cls in table:
             return table[cls]
     return default
-
-
-def error_body(error: Exception) -> dict[str, Any]:
-    """The JSON body of every domain error: a readable message and the error's name."""
-    return {"detail": str(error), "error": type(error).__name__}
 
 
 def install_error_table(
@@ -47,8 +37,9 @@ def install_error_table(
     """Answer every `base` error a route raises with its status from `table` (plus `extra(error)` fields)."""
 
     async def handle(request: Request, error: Exception) -> JSONResponse:
-        body = error_body(error) | (extra(error) if extra else {})
-        return JSONResponse(body, status_code=status_of(error, table))
+        return problem(
+            status_of(error, table), str(error), error=type(error).__name__, **(extra(error) if extra else {})
+        )
 
     for cls in base if isinstance(base, tuple) else (base,):
         app.add_exception_handler(cls, handle)

@@ -29,6 +29,7 @@ from shared.platform import correlation, tracing
 from shared.platform.inputpolicy import install_input_policy
 from shared.platform.kafka import KafkaSettings, readiness
 from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.platform.problems import install_problems
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 """Raises if a dependency is unreachable."""
@@ -124,13 +125,17 @@ def instrument(
     advisory: Mapping[str, ReadinessCheck] | None = None,
     check_seconds: float = CHECK_SECONDS,
 ) -> None:
-    """Add correlation, tracing, metrics, access logs, the input policy, `/healthz`, `/readyz` and `/metrics`.
+    """Add correlation, tracing, metrics, access logs, the input policy, problem answers, and the probes.
+
+    Probes: `/healthz`, `/readyz` and `/metrics`; problem answers: `problems.py` (every
+    error as RFC 9457 problem details, documented per operation in the OpenAPI).
 
     Middleware order, outermost first: correlation id, trace span, metrics and access log,
     input policy (`inputpolicy.py`), so the access log line carries both and the span
     records the correlation id, and a refused body is logged and counted like any answer.
     """
     install_input_policy(app)
+    install_problems(app)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -16,10 +16,10 @@ same way everywhere:
   typed as one code point or as "e" + a combining accent is one name, one email, one key
   everywhere downstream (a body already in NFC, nearly every body, is passed on as sent).
 
-A refused body gets FastAPI's own validation answer (422, `{"detail": [{type, loc, msg}]}`,
-as every OpenAPI document here describes it) naming where the bad value is, without
-echoing it. URL-encoded form bodies (the survey page) get the same text rules; bodies of
-other media types (CSV imports) pass untouched.
+A refused body gets the same 422 problem as any invalid field (`problems.py`: `errors`
+lists `{loc, msg, type}`) naming where the bad value is, without echoing it. URL-encoded
+form bodies (the survey page) get the same text rules; bodies of other media types (CSV
+imports) pass untouched.
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ import unicodedata
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.requests import Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.platform.problems import problem, validation_problem
 
 MAX_BODY_BYTES = 1_048_576
 """Default largest JSON body (1 MiB)."""
@@ -132,9 +131,8 @@ def check_body(body: bytes, media: str = "json") -> bytes:
 
 
 def refusal(refused: Refused) -> JSONResponse:
-    """FastAPI's validation answer for a refused body."""
-    item = {"type": refused.kind, "loc": refused.loc, "msg": refused.message, "input": None}
-    return JSONResponse({"detail": [item]}, status_code=422)
+    """The validation problem for a refused body."""
+    return validation_problem([{"type": refused.kind, "loc": refused.loc, "msg": refused.message}])
 
 
 def _media(scope: Scope) -> str | None:
@@ -170,10 +168,7 @@ class InputPolicyMiddleware:
         if media is None:
             await self.app(scope, receive, send)
             return
-        too_large = JSONResponse(
-            {"detail": f"the request body is over {self.max_bytes:,} bytes", "error": "PayloadTooLarge"},
-            status_code=413,
-        )
+        too_large = problem(413, f"the request body is over {self.max_bytes:,} bytes", error="PayloadTooLarge")
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_bytes:
             await too_large(scope, receive, send)
@@ -222,23 +217,6 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-def _safe(value: Any) -> Any:
-    """`value` as JSON if it encodes as strict JSON, else None: an error answer never fails on its own input."""
-    encoded = jsonable_encoder(value)
-    try:
-        json.dumps(encoded, allow_nan=False, ensure_ascii=False).encode("utf-8")
-    except (TypeError, ValueError):
-        return None
-    return encoded
-
-
-async def validation_answer(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's 422 body, with any input or context that cannot be JSON left out instead of a 500."""
-    errors = error.errors() if isinstance(error, RequestValidationError) else []
-    return JSONResponse({"detail": [{k: _safe(v) for k, v in item.items()} for item in errors]}, status_code=422)
-
-
 def install_input_policy(app: Any, max_bytes: int = MAX_BODY_BYTES) -> None:
-    """Check every JSON body against the policy, and answer validation errors without echoing unsafe input."""
+    """Check every JSON or form body of a write against the policy before any route reads it."""
     app.add_middleware(InputPolicyMiddleware, max_bytes=max_bytes)
-    app.add_exception_handler(RequestValidationError, validation_answer)

@@ -47,5 +47,14 @@ def test_routes_answer_with_the_table_status_and_extra_fields() -> None:
 
     client = TestClient(app)
     response = client.get("/missing")
-    assert (response.status_code, response.json()) == (404, {"detail": "ticket 7 not found", "error": "TicketNotFound"})
-    assert client.get("/gone").json() == {"detail": "erased", "error": "Gone", "hint": "look again"}
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "ticket 7 not found",
+        "error": "TicketNotFound",
+    }
+    erased = client.get("/gone").json()
+    assert [erased[key] for key in ("status", "detail", "error", "hint")] == [410, "erased", "Gone", "look again"]

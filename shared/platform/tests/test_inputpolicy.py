@@ -1,4 +1,4 @@
-"""The input policy refuses what no service may store, with FastAPI's 422 shape, and passes everything else."""
+"""The input policy refuses what no service may store, as a 422 problem naming the field, and passes everything else."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from shared.platform.inputpolicy import Refused, check_body, install_input_policy, validation_answer
+from shared.platform.inputpolicy import Refused, check_body, install_input_policy
+from shared.platform.problems import MEDIA_TYPE, install_problems, validation_problem
 
 STORED: list[Any] = []
 
@@ -27,6 +28,7 @@ class Lead(BaseModel):
 def app(max_bytes: int = 1_048_576) -> TestClient:
     api = FastAPI()
     install_input_policy(api, max_bytes=max_bytes)
+    install_problems(api)
 
     @api.post("/leads", status_code=201)
     async def create(lead: Lead) -> dict[str, Any]:
@@ -73,17 +75,16 @@ def test_a_body_that_breaks_the_policy_is_a_422_naming_where_and_nothing_is_stor
     STORED.clear()
     response = post(app(), raw)
     assert response.status_code == 422, response.text
-    [item] = response.json()["detail"]
-    assert item["type"] == kind
-    assert item["loc"] == loc
-    assert item["input"] is None
+    assert response.headers["content-type"] == MEDIA_TYPE
+    [item] = response.json()["errors"]
+    assert item == {"type": kind, "loc": loc, "msg": item["msg"]}
     assert STORED == []
 
 
 def test_bytes_that_are_not_utf8_are_refused_without_echoing_them() -> None:
     response = post(app(), b'{"name": "\xff\xfe"}')
     assert response.status_code == 422
-    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert response.json()["errors"][0]["type"] == "json_invalid"
     assert "\\xff" not in response.text
 
 
@@ -125,21 +126,22 @@ def test_other_media_types_and_reads_are_left_alone() -> None:
 def test_malformed_json_is_answered_by_fastapi_as_always() -> None:
     response = post(app(), '{"name": ')
     assert response.status_code == 422
-    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert response.json()["errors"][0]["type"] == "json_invalid"
 
 
-async def test_a_validation_error_never_fails_on_its_own_input() -> None:
-    """FastAPI echoes the input; one that cannot be strict JSON (NaN, a lone surrogate) is left out, not a 500."""
+def test_a_validation_error_never_fails_on_its_own_input() -> None:
+    """FastAPI's errors carry the input; the problem never does, so NaN or a lone surrogate cannot make a 500."""
     errors = [
         {"type": "string_type", "loc": ("body", "name"), "msg": "Input should be a valid string", "input": math.nan},
         {"type": "x", "loc": ("body", "n"), "msg": "bad", "input": "\ud800", "ctx": {"error": ValueError("v")}},
         {"type": "int_parsing", "loc": ("query", "limit"), "msg": "not an int", "input": "ten"},
     ]
-    response = await validation_answer(None, RequestValidationError(errors))  # type: ignore[arg-type]
+    response = validation_problem(RequestValidationError(errors).errors())
     assert response.status_code == 422
     body = json.loads(bytes(response.body))
-    assert [item["input"] for item in body["detail"]] == [None, None, "ten"]
-    assert body["detail"][1]["ctx"] == {"error": {}}
+    assert body["detail"] == "body.name: Input should be a valid string (and 2 more)"
+    assert [sorted(item) for item in body["errors"]] == [["loc", "msg", "type"]] * 3
+    assert body["errors"][2] == {"type": "int_parsing", "loc": ["query", "limit"], "msg": "not an int"}
 
 
 def test_check_body_leaves_empty_and_non_json_bodies_to_the_route() -> None:
