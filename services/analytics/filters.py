@@ -56,10 +56,21 @@ def last_purchase_bounds(min_days: float | None, max_days: float | None, now: da
     """`last_purchase_at` bounds equal to "at least `min_days` and at most `max_days` whole days ago"."""
     bounds: dict[str, str] = {}
     if min_days is not None:  # (now - last).days >= n  <=>  last <= now - n days, n the least whole day allowed
-        bounds["$lte"] = (now - timedelta(days=math.ceil(min_days))).astimezone(UTC).isoformat()
+        bounds["$lte"] = _days_ago(now, math.ceil(min_days)).isoformat()
     if max_days is not None:  # (now - last).days <= n  <=>  last > now - (n + 1) days
-        bounds["$gt"] = (now - timedelta(days=math.floor(max_days) + 1)).astimezone(UTC).isoformat()
+        bounds["$gt"] = _days_ago(now, math.floor(max_days) + 1).isoformat()
     return bounds
+
+
+def _days_ago(now: datetime, days: int) -> datetime:
+    """`now` minus `days` days (UTC), held inside the calendar: a bound past year 1 or 9999 bounds nothing more.
+
+    Any whole number of days is a valid filter (`max_days_since_last_purchase=91634822`
+    means "ever"), and must not become an `OverflowError` (a 500) on the way to a date.
+    """
+    now = now.astimezone(UTC)
+    earliest, latest = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+    return now - timedelta(days=max((now - latest).days, min(days, (now - earliest).days)))
 
 
 class BadCursor(ValueError):

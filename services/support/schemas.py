@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -279,12 +279,17 @@ class WorkflowSet(Versioned):
     survey_valid_days: int = Field(default=14, ge=1, le=365)
 
 
+Span = Annotated[list[str], Field(min_length=2, max_length=2)]
+"""A `[start, end]` pair as answered: a fixed-length list, not a tuple, whose JSON Schema (`prefixItems`)
+some OpenAPI tools cannot read in responses (schemathesis 4.32 among them)."""
+
+
 class DeskPublic(BaseModel):
     """The desk's configuration."""
 
     version: int
     timezone: str
-    hours: dict[str, list[tuple[str, str]]]
+    hours: dict[str, list[Span]] = Field(description="Per weekday, `[start, end]` pairs (local `HH:MM`).")
     holidays: list[str]
     policies: dict[str, dict[str, int]]
     warn_fraction: float

@@ -6,7 +6,7 @@ expired or superseded → 410; answered already → 409.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Request, status
@@ -18,7 +18,11 @@ from services.support.domain import SupportError
 from services.support.schemas import ERROR_RESPONSES, FeedbackCreate, FeedbackPublic, SurveyAnswer, SurveyPublic
 from shared.platform.auth import Principal, require_roles
 
-surveys = APIRouter(prefix="/surveys", tags=["surveys (public, no login)"], responses=ERROR_RESPONSES)
+SURVEY_ERRORS: dict[int | str, dict[str, Any]] = ERROR_RESPONSES | {
+    403: {"description": "The link is forged or altered."},
+    410: {"description": "The link expired or was superseded."},
+}
+surveys = APIRouter(prefix="/surveys", tags=["surveys (public, no login)"], responses=SURVEY_ERRORS)
 feedback = APIRouter(prefix="/feedback", tags=["feedback"], responses=ERROR_RESPONSES)
 Token = Annotated[str, Path(min_length=10, max_length=1000, description="The token from the survey link.")]
 Agent = Annotated[Principal, require_roles("support_agent")]

@@ -12,6 +12,8 @@ same way everywhere:
 - no string (value or key) holds a lone surrogate or a control character other than tab,
   newline and carriage return (Unicode category Cc: C0, DEL, C1);
 - it is at most `max_bytes` long (413 before it is parsed);
+- the query string of every request, whatever its method, follows the same text rules
+  (a search term is text a person typed, like a name);
 - every string (values and keys) is passed on in Unicode normalisation form NFC, so "é"
   typed as one code point or as "e" + a combining accent is one name, one email, one key
   everywhere downstream (a body already in NFC, nearly every body, is passed on as sent).
@@ -19,7 +21,9 @@ same way everywhere:
 A refused body gets the same 422 problem as any invalid field (`problems.py`: `errors`
 lists `{loc, msg, type}`) naming where the bad value is, without echoing it. URL-encoded
 form bodies (the survey page) get the same text rules; bodies of other media types (CSV
-imports) pass untouched.
+imports) pass untouched. The OpenAPI documents say the same: every request string (query
+parameters, and fields of request-only schemas) carries `TEXT_PATTERN`, so a client that
+generates requests from the document sends what is accepted.
 """
 
 from __future__ import annotations
@@ -33,8 +37,11 @@ from urllib.parse import parse_qs, urlencode
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.platform.openapi import amend_openapi
 from shared.platform.problems import problem, validation_problem
 
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+"""Text without the control characters the policy refuses (JSON Schema / ECMA-262 regex)."""
 MAX_BODY_BYTES = 1_048_576
 """Default largest JSON body (1 MiB)."""
 ALLOWED_CONTROLS = frozenset("\t\n\r")
@@ -130,6 +137,21 @@ def check_body(body: bytes, media: str = "json") -> bytes:
     return body if _is_nfc(value) else json.dumps(nfc(value), ensure_ascii=False).encode()
 
 
+def check_query(query: bytes) -> bytes:
+    """The query string to pass on (its names and values in NFC); `Refused` when one breaks the text rules."""
+    if not query:
+        return query
+    try:  # as Starlette reads it: raw bytes as Latin-1, percent-escapes as UTF-8
+        fields = parse_qs(query.decode("latin-1"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise Refused(["query"], "string_unicode", "a query parameter is not UTF-8 once decoded") from None
+    for name, values in fields.items():
+        _check_text(name, ["query"], "a parameter name")
+        for value in values:
+            _check_text(value, ["query", name])
+    return query if _is_nfc(fields) else urlencode(nfc(fields), doseq=True).encode()
+
+
 def refusal(refused: Refused) -> JSONResponse:
     """The validation problem for a refused body."""
     return validation_problem([{"type": refused.kind, "loc": refused.loc, "msg": refused.message}])
@@ -164,6 +186,14 @@ class InputPolicyMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            try:
+                query = check_query(scope["query_string"])
+            except Refused as refused:
+                await refusal(refused)(scope, receive, send)
+                return
+            if query is not scope["query_string"]:
+                scope = dict(scope) | {"query_string": query}
         media = _media(scope) if scope["type"] == "http" and scope["method"] in WRITES else None
         if media is None:
             await self.app(scope, receive, send)
@@ -218,5 +248,64 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
 
 
 def install_input_policy(app: Any, max_bytes: int = MAX_BODY_BYTES) -> None:
-    """Check every JSON or form body of a write against the policy before any route reads it."""
+    """Check every query string, and every JSON or form body of a write, before any route reads it."""
     app.add_middleware(InputPolicyMiddleware, max_bytes=max_bytes)
+    amend_openapi(app, add_text_rule)
+
+
+NOT_SCHEMAS = frozenset({"examples", "example", "default", "const", "enum"})
+"""Keys whose values are data, not schemas: never given a pattern."""
+
+
+def add_text_rule(document: dict[str, Any]) -> None:
+    """Give every request string in `document` the policy's `TEXT_PATTERN`.
+
+    Query parameters, inline request bodies, and the component schemas only requests use
+    (a schema that responses use too is left alone: what we answer may hold text that came
+    in by other ways, such as a CSV import).
+    """
+    schemas = document.get("components", {}).get("schemas", {})
+    requests: list[Any] = []
+    responses: list[Any] = []
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            requests += [p.get("schema", {}) for p in operation.get("parameters", []) if p.get("in") == "query"]
+            requests += [m.get("schema", {}) for m in (operation.get("requestBody") or {}).get("content", {}).values()]
+            responses.append(operation.get("responses", {}))
+    for schema in requests:
+        _add_pattern(schema)
+    for name in _reachable(requests, schemas) - _reachable(responses, schemas):
+        _add_pattern(schemas[name])
+
+
+def _reachable(roots: list[Any], schemas: dict[str, Any]) -> set[str]:
+    """The names of the component schemas `roots` refer to, directly or through other components."""
+    found: set[str] = set()
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found and name in schemas:
+                    found.add(name)
+                    pending.append(schemas[name])
+            pending += [value for key, value in node.items() if key not in NOT_SCHEMAS]
+        elif isinstance(node, list):
+            pending += node
+    return found
+
+
+def _add_pattern(schema: Any) -> None:
+    if isinstance(schema, list):
+        for item in schema:
+            _add_pattern(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & schema.keys():
+        schema["pattern"] = TEXT_PATTERN
+    for key, value in schema.items():
+        if key not in NOT_SCHEMAS:
+            _add_pattern(value)

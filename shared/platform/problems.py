@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.platform.auth import current_principal
+from shared.platform.openapi import amend_openapi
 
 MEDIA_TYPE = "application/problem+json"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -186,17 +187,10 @@ def derived_codes(route: APIRoute | RouteContext) -> set[int]:
 
 
 def _document_problems(app: FastAPI) -> None:
-    generate = app.openapi
+    def amend(document: dict[str, Any]) -> None:
+        add_problems(document, [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)])
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = generate()
-        routes = [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
-        add_problems(document, routes)
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    amend_openapi(app, amend)
 
 
 def add_problems(document: dict[str, Any], routes: Sequence[APIRoute | RouteContext]) -> None:
@@ -215,7 +209,7 @@ def add_problems(document: dict[str, Any], routes: Sequence[APIRoute | RouteCont
             responses = operation.setdefault("responses", {})
             for code in sorted(derived_codes(route)):
                 responses.setdefault(str(code), {"description": GENERIC[code]})
-            page = _media_type_of(route)
+            page = _media_type_of(route) or _page_of(responses)
             for code, response in responses.items():
                 if code[0] in "45":
                     _as_problem(response, code, page)
@@ -227,6 +221,12 @@ def _media_type_of(route: APIRoute | RouteContext) -> str | None:
     response_class = route.response_class
     media = getattr(response_class, "media_type", None)
     return media if isinstance(media, str) and "json" not in media else None
+
+
+def _page_of(responses: dict[str, Any]) -> str | None:
+    """`text/html` when the route answers a browser with a page (its 200 lists one): then its refusals are too."""
+    success = responses.get("200") or responses.get("201") or {}
+    return "text/html" if "text/html" in (success.get("content") or {}) else None
 
 
 def _as_problem(response: dict[str, Any], code: str, page: str | None) -> None:

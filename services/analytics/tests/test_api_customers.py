@@ -175,3 +175,9 @@ async def test_recency_is_counted_when_read_and_filters_follow_it() -> None:
     assert names(api.get("/customers?max_days_since_last_purchase=30&sort=recency", headers=ANALYST)) == ["chen", "ana"]
     r = segment(api, metric="days_since_last_purchase", op="lte", threshold=39.5)
     assert sorted(NAMES[c] for c in r.json()["matching"]) == ["ana", "bo", "chen"]
+    # Found by schemathesis: a day count past the calendar was an OverflowError (500); it means "ever" / "never".
+    every = ["ana", "bo", "chen", "dan", "eve"]
+    assert sorted(names(api.get("/customers?max_days_since_last_purchase=91634822", headers=ANALYST))) == every
+    assert names(api.get("/customers?min_days_since_last_purchase=91634822", headers=ANALYST)) == []
+    r = segment(api, metric="days_since_last_purchase", op="lte", threshold=1e300)
+    assert sorted(NAMES[c] for c in r.json()["matching"]) == every
