@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from services.analytics import jobresults
@@ -38,7 +39,12 @@ def window(params: ReportParams, request: Request) -> Window:
     """The report window: `until` defaults to now (the only clock read; pass `until` to reproduce a report)."""
     rules: MetricsSettings = getattr(request.app.state, "metrics_settings", None) or MetricsSettings()
     w = default_window(rules, params.period, datetime.now(UTC))
-    return replace(w, since=params.since, until=params.until or w.until)
+    until = params.until or w.until
+    if params.since is not None and params.since >= until:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "since"), "msg": "since is not before now"}]
+        )
+    return replace(w, since=params.since, until=until)
 
 
 async def _answer(

@@ -6,7 +6,6 @@ in its thread pool. Domain errors are mapped to HTTP once, in `errors.py`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -29,6 +28,7 @@ from services.social.schemas import (
     Ref,
     SecretRotation,
 )
+from shared.events.timestamps import IsoDateTime
 from shared.platform.auth import Principal, require_roles
 
 
@@ -107,8 +107,8 @@ def list_posts(
     user: Reader,
     account_id: UUID | None = None,
     post_status: Annotated[PostStatus | None, Query(alias="status")] = None,
-    scheduled_from: Annotated[datetime | None, Query(description="Only posts scheduled at or after.")] = None,
-    scheduled_to: Annotated[datetime | None, Query(description="Only posts scheduled before.")] = None,
+    scheduled_from: Annotated[IsoDateTime | None, Query(description="Only posts scheduled at or after.")] = None,
+    scheduled_to: Annotated[IsoDateTime | None, Query(description="Only posts scheduled before.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PostPublic]:
     """Posts by scheduled time (drafts last), filtered by account, status and time window."""

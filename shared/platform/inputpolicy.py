@@ -158,14 +158,18 @@ def refusal(refused: Refused) -> JSONResponse:
 
 
 def _media(scope: Scope) -> str | None:
-    """ "json" or "form" for the bodies the policy reads, else None (CSV imports pass untouched)."""
+    """The kind of this request's body, by its `Content-Type` (`kind_of`)."""
     for name, value in scope["headers"]:
         if name == b"content-type":
-            media: bytes = value.split(b";", 1)[0].strip().lower()
-            if media == b"application/json" or media.endswith(b"+json"):
-                return "json"
-            return "form" if media == b"application/x-www-form-urlencoded" else None
+            return kind_of(value.decode("latin-1").split(";", 1)[0].strip().lower())
     return None
+
+
+def kind_of(media: str) -> str | None:
+    """ "json" or "form" for the media types the policy reads, else None (CSV imports pass untouched)."""
+    if media == "application/json" or media.endswith("+json"):
+        return "json"
+    return "form" if media == "application/x-www-form-urlencoded" else None
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -270,7 +274,8 @@ def add_text_rule(document: dict[str, Any]) -> None:
     for item in document.get("paths", {}).values():
         for operation in item.values():
             requests += [p.get("schema", {}) for p in operation.get("parameters", []) if p.get("in") == "query"]
-            requests += [m.get("schema", {}) for m in (operation.get("requestBody") or {}).get("content", {}).values()]
+            bodies = (operation.get("requestBody") or {}).get("content", {})
+            requests += [m.get("schema", {}) for media, m in bodies.items() if kind_of(media)]
             responses.append(operation.get("responses", {}))
     for schema in requests:
         _add_pattern(schema)

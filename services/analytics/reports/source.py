@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from statistics import median
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.analytics.purchases import CANCELLED, IMPORTED, PLACED, merges, order_entries, resolve
@@ -22,15 +22,37 @@ BUSINESS = "business_events"
 METRICS = "customer_metrics"
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _in_reach(moment: datetime) -> datetime:
+    """Refuse a time no report can reach: its periods would run off the calendar (a 500 at year 1, before)."""
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"a report window lies between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return moment
+
+
+ReportTime = Annotated[IsoDateTime, AfterValidator(_in_reach)]
+
+
 class ReportParams(BaseModel):
     """Query parameters every report accepts; unknown ones are a 422 naming them."""
 
     model_config = ConfigDict(extra="forbid")
 
     period: Period = Field(default="month", description="Grouping of time series.")
-    since: IsoDateTime | None = Field(default=None, description="Only events on or after this time.")
-    until: IsoDateTime | None = Field(default=None, description="Only events before this time (default: now).")
+    since: ReportTime | None = Field(default=None, description="Only events on or after this time (1900 or later).")
+    until: ReportTime | None = Field(
+        default=None, description="Only events before this time (default: now; 3000 at the latest)."
+    )
     format: str = Field(default="json", pattern="^(json|csv)$", description="csv streams the rows.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReportParams:
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise ValueError("since must be before until")
+        return self
 
 
 @dataclass(frozen=True)

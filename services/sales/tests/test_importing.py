@@ -76,3 +76,34 @@ def test_products_import_upserts_by_sku() -> None:
     assert sales.load(Product, product_id("A-1")).prices == {"EUR": Decimal("9.90"), "JPY": Decimal("1300")}
     again = import_products(sales, text)
     assert (again.imported, again.skipped) == (0, 1)
+
+
+def test_a_products_file_without_its_header_is_refused_once_not_row_by_row() -> None:
+    """Schemathesis sent `[]`: it was read as a header and the import reported nothing at all."""
+    sales = SalesApplication()
+    for text in ("[]", "A-1,标准版,EUR:9.90,0.19,true\n"):
+        report = import_products(sales, text)
+        assert (report.rows, report.imported) == (0, 0)
+        assert [(r.line, r.reason) for r in report.rejected] == [
+            (1, "the header must name sku, name, prices, tax_rate, active")
+        ]
+    assert import_products(sales, "").rejected == []  # an empty file is an empty import
+
+
+def test_a_file_that_is_not_csv_is_reported_not_a_500() -> None:
+    """Schemathesis sent a lone carriage return and a NUL: csv.Error escaped the import (500)."""
+    sales = SalesApplication()
+    header = "sku,name,prices,tax_rate,active\n"
+    report = import_products(sales, header + "A-1,Mac\rBook,EUR:9.90,0.19,true\r")  # a lone \r ends a row
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (2, "a price or the tax rate is not a decimal number"),  # "A-1,Mac": no prices
+        (3, "a price or the tax rate is not a decimal number"),  # "Book,EUR:9.90,...": prices "0.19"
+    ]
+    nul = import_products(sales, header + "A-2,Null\x00,EUR:1,0,true\nA-3,Fine,EUR:1,0,true\n")
+    assert (nul.rows, nul.imported) == (2, 1)
+    assert [(r.line, r.reason) for r in nul.rejected] == [(2, "column name: text holds the control character U+0000")]
+    assert not sales.exists(product_id("A-2"))  # stored, it would have been refused by every consumer of its event
+    leads = import_leads(sales, "external_id,name\nx1,Wang\x1bFang\n", SHOP)
+    assert [r.line for r in leads.rejected] == [2]
+    broken = import_products(sales, header + "A-4," + "x" * 200_000 + "\n")
+    assert [r.reason for r in broken.rejected] == ["not CSV: field larger than field limit (131072)"]

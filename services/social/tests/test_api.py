@@ -92,6 +92,12 @@ def test_post_calendar_flow_with_stale_versions(api: TestClient, clock: Clock) -
     calendar = api.get("/posts", params={"status": "scheduled"}, headers=MARKETER).json()
     assert [p["id"] for p in calendar] == [post_id]
     assert calendar[0]["scheduled_for"] == "2026-03-04T01:00:00Z"
+    window = {"scheduled_from": "2026-03-04T00:00:00Z", "scheduled_to": "2026-03-05T00:00:00+08:00"}
+    assert [p["id"] for p in api.get("/posts", params=window, headers=MARKETER).json()] == [post_id]
+    for loose in ("-1.9", "0", "2026-03-04T00:00:00"):  # epochs and naive times (schemathesis sent -1.9: 1969)
+        answer = api.get("/posts", params={"scheduled_from": loose}, headers=MARKETER)
+        assert answer.status_code == 422, loose
+        assert answer.json()["errors"][0]["loc"] == ["query", "scheduled_from"]
     naive = api.post(f"/posts/{post_id}/schedule", json={"scheduled_for": "2026-03-04T09:00:00"}, headers=MARKETER)
     assert naive.status_code == 422
     past = api.post(f"/posts/{post_id}/schedule", json={"scheduled_for": "2020-01-01T00:00:00Z"}, headers=MARKETER)

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from shared.platform.inputpolicy import Refused, check_body, install_input_policy
+from shared.platform.inputpolicy import TEXT_PATTERN, Refused, check_body, install_input_policy
 from shared.platform.problems import MEDIA_TYPE, install_problems, validation_problem
 
 STORED: list[Any] = []
@@ -176,3 +176,54 @@ def test_a_body_already_in_nfc_is_passed_on_as_sent() -> None:
 def test_form_fields_are_normalised_too() -> None:
     passed = check_body(urlencode({"name": ["Jose\u0301", "Zoe\u0308"]}, doseq=True).encode(), "form")
     assert parse_qs(passed.decode()) == {"name": ["Jos\u00e9", "Zo\u00eb"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "loc", "kind"),
+    [
+        (b"q=Wang%00Fang", ["query", "q"], "string_control"),
+        (b"q=%1b%5B2J", ["query", "q"], "string_control"),
+        (b"q=ok&limit=%C2%85", ["query", "limit"], "string_control"),
+        (b"q%00=x", ["query"], "string_control"),
+        (b"q=%ff%fe", ["query"], "string_unicode"),
+    ],
+)
+def test_query_strings_follow_the_text_rules_on_every_method(query: bytes, loc: list[str], kind: str) -> None:
+    """A search term is text a person typed: the same rules as a name in a body (schemathesis sent these)."""
+    response = app().get("/search?" + query.decode("latin-1"))
+    assert response.status_code == 422, response.text
+    [item] = response.json()["errors"]
+    assert (item["loc"], item["type"]) == (loc, kind)
+
+
+def test_a_query_string_is_passed_on_in_nfc() -> None:
+    assert app().get("/search", params={"q": "Jose\u0301"}).json() == {"q": "Jos\u00e9", "limit": 10}
+    assert app().get("/search", params={"q": "王芳\tx"}).json()["q"] == "王芳\tx"
+
+
+def test_the_documents_give_every_policed_request_string_the_text_rule() -> None:
+    document = app().app.openapi()  # type: ignore[attr-defined]
+    search = {p["name"]: p["schema"] for p in document["paths"]["/search"]["get"]["parameters"]}
+    assert search["q"]["pattern"] == TEXT_PATTERN
+    assert "pattern" not in search["limit"]  # an integer
+    lead = document["components"]["schemas"]["Lead"]["properties"]
+    assert lead["name"]["pattern"] == TEXT_PATTERN  # Lead is only read: POST /leads answers a plain object
+    csv = document["paths"]["/imports"]["post"]["requestBody"]["content"]["text/csv"]["schema"]
+    assert "pattern" not in csv  # CSV bodies are not read by the policy
+
+
+def test_a_schema_answers_also_use_is_left_without_the_rule() -> None:
+    """What we answer may hold text that came in another way (an import): its schema must not promise more."""
+    api = FastAPI()
+    install_input_policy(api)
+
+    @api.post("/echo")
+    def echo(lead: Lead) -> Lead:
+        return lead
+
+    @api.post("/take")
+    def take(lead: Lead) -> dict[str, str]:
+        return {}
+
+    schemas = api.openapi()["components"]["schemas"]
+    assert "pattern" not in schemas["Lead"]["properties"]["name"]
