@@ -12,6 +12,8 @@ same way everywhere:
 - no string (value or key) holds a lone surrogate or a control character other than tab,
   newline and carriage return (Unicode category Cc: C0, DEL, C1);
 - it is at most `max_bytes` long (413 before it is parsed);
+- it holds no boolean or text where its operation's document allows only a number
+  (`bodytypes.py`: pydantic would read `true` as 1 and `"3"` as 3);
 - the query string of every request, whatever its method, follows the same text rules
   (a search term is text a person typed, like a name);
 - every string (values and keys) is passed on in Unicode normalisation form NFC, so "é"
@@ -37,6 +39,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.platform.bodytypes import BodySchemas, TypeRefused, check_types
 from shared.platform.openapi import amend_openapi
 from shared.platform.problems import problem, validation_problem
 
@@ -188,6 +191,21 @@ class InputPolicyMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.bodies = BodySchemas()
+
+    def _check_types(self, scope: Scope, body: bytes) -> None:
+        """Refuse a boolean or text where the operation's document allows only a number (`bodytypes.py`)."""
+        found = self.bodies.of(scope) if body else None
+        if found is None:
+            return
+        try:
+            value = json.loads(body)
+        except ValueError:  # not JSON: FastAPI answers it
+            return
+        try:
+            check_types(value, *found)
+        except TypeRefused as refused:
+            raise Refused(refused.loc, "number_type", refused.message) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("query_string"):
@@ -224,6 +242,8 @@ class InputPolicyMiddleware:
         body = b"".join(chunks)
         try:
             passed = check_body(body, media)
+            if media == "json":
+                self._check_types(scope, passed)
         except Refused as refused:
             await refusal(refused)(scope, receive, send)
             return
