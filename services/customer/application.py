@@ -24,6 +24,7 @@ from eventsourcing.utils import EnvType
 
 from services.customer.directory import CustomerDirectory, CustomerSummary, DuplicateCandidate
 from services.customer.domain import PII_FIELDS, CannotMergeIntoSelf, Customer, CustomerNotFound, StaleVersion
+from shared.platform.concurrency import save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -236,18 +237,4 @@ class CustomerApplication(Application[UUID]):
 
     def _save(self, *customers: Customer) -> None:
         """Save atomically; if a concurrent writer got there first, this decision is stale."""
-        base = {c.id: c.version - len(c.pending_events) for c in customers}
-        try:
-            self.save(*customers)
-        except IntegrityError:
-            raise self._stale(base) from None
-
-    def _stale(self, base: dict[UUID, int]) -> StaleVersion:
-        """The error for the first customer whose stored version moved past `base`."""
-        for customer_id, version in base.items():
-            latest = self.recorder.select_events(customer_id, desc=True, limit=1)
-            actual = latest[0].originator_version if latest else 0
-            if actual != version:
-                return StaleVersion(version, actual, customer_id)
-        customer_id, version = next(iter(base.items()))
-        return StaleVersion(version, version, customer_id)
+        save_or_stale(self, customers, StaleVersion)

@@ -25,6 +25,7 @@ from services.marketing.members import PII_FIELDS, AudienceMember
 from services.marketing.messages import Message, message_id
 from services.marketing.rules import Member, MetricsSource, NoMetrics, SegmentRules, select
 from services.marketing.view import Eligibility, MarketingView
+from shared.platform.concurrency import save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -265,23 +266,21 @@ class MarketingApplication(Application[UUID]):
         return found
 
     def _save(self, aggregate: Aggregate) -> None:
-        try:
-            self.save(aggregate)
-        except IntegrityError:
-            base = aggregate.version - len(aggregate.pending_events)
-            raise StaleVersion(base, self._get(type(aggregate), aggregate.id).version, aggregate.id) from None
+        save_or_stale(self, (aggregate,), StaleVersion)
 
     def _retrying(self, cls: type[A], ident: UUID, change: Callable[[A], Any]) -> A:
         """Load, change, save; on a concurrent write reload and decide again (idempotent changes only)."""
-        for _ in range(RETRIES):
+        for attempt in range(1, RETRIES + 1):
             aggregate = self._get(cls, ident)
             change(aggregate)
             try:
-                self.save(aggregate)
+                save_or_stale(self, (aggregate,), StaleVersion)
+            except StaleVersion:
+                if attempt == RETRIES:
+                    raise
+            else:
                 return aggregate
-            except IntegrityError:
-                continue
-        raise StaleVersion(0, self._get(cls, ident).version, ident)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _check_variants(channel: str, variants: list[dict[str, Any]]) -> None:

@@ -13,13 +13,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoding
 
 from services.sales import access
 from services.sales.domain import PII_FIELDS, NotFound, StaleVersion
 from services.sales.settings import SalesSettings
 from services.sales.views import SalesViews
 from shared.platform.auth import Principal
+from shared.platform.concurrency import save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -113,20 +114,7 @@ class SalesStore(Application[UUID]):
 
     def store(self, *records: Aggregate) -> None:
         """Save atomically; if a concurrent writer got there first, this decision is stale."""
-        base = {r.id: r.version - len(r.pending_events) for r in records}
-        try:
-            self.save(*records)
-        except IntegrityError:
-            raise self._stale(base) from None
-
-    def _stale(self, base: dict[UUID, int]) -> StaleVersion:
-        for record_id, version in base.items():
-            latest = self.recorder.select_events(record_id, desc=True, limit=1)
-            actual = latest[0].originator_version if latest else 0
-            if actual != version:
-                return StaleVersion(version, actual, record_id)
-        record_id, version = next(iter(base.items()))
-        return StaleVersion(version, version, record_id)
+        save_or_stale(self, records, StaleVersion)
 
 
 def as_dict(record: Any, fields: tuple[str, ...]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import Mapper
 from eventsourcing.utils import EnvType
 
 from services.social import identities, interactions
@@ -27,6 +27,7 @@ from services.social.credentials import CredentialCipher
 from services.social.domain import InvalidState, NotFound, StaleVersion
 from services.social.posts import Post
 from services.social.views import SocialViews
+from shared.platform.concurrency import save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -210,12 +211,5 @@ class SocialApplication(Application[UUID]):
 
     def commit(self, *aggregates: Aggregate) -> int:
         """Save atomically; a concurrent writer having got there first makes this decision stale."""
-        first = aggregates[0]
-        base = first.version - len(first.pending_events)
-        try:
-            self.save(*aggregates)
-        except IntegrityError:
-            latest = self.recorder.select_events(first.id, desc=True, limit=1)
-            actual = latest[0].originator_version if latest else 0
-            raise StaleVersion(base, actual, first.id) from None
+        save_or_stale(self, aggregates, StaleVersion)
         return aggregates[0].version

@@ -33,6 +33,7 @@ from services.support.sla import PRIORITIES, SlaPolicy
 from services.support.surveys import InvalidSurveyToken, SurveyClaim, SurveySigner
 from services.support.ticket import Ticket
 from services.support.views import DeskViews
+from shared.platform.concurrency import save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -454,8 +455,4 @@ class SupportApplication(Application[UUID]):
 
     def _save(self, *aggregates: Aggregate) -> None:
         """Save atomically; if a concurrent writer got there first, this decision is stale."""
-        try:
-            self.save(*aggregates)
-        except IntegrityError:
-            first = aggregates[0]
-            raise StaleVersion(first.version - len(first.pending_events), first.version, first.id) from None
+        save_or_stale(self, aggregates, StaleVersion)

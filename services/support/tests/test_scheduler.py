@@ -78,9 +78,14 @@ def test_a_concurrent_scheduler_loses_with_a_version_conflict(env: dict[str, str
     loaded = second.ticket(ticket_id)  # the second scheduler decided on the same version...
     first.record_sla(ticket_id, version=None, kind="warning", target="first_response", elapsed_seconds=360, due_at=None)
     loaded.record_sla("warning", "first_response", elapsed_seconds=360, due_at=None, at=clock())
-    with pytest.raises(StaleVersion):
+    decided_on = loaded.version - len(loaded.pending_events)
+    with pytest.raises(StaleVersion) as lost:
         second._save(loaded)  # ...and loses instead of emitting twice
     assert sla_events(first) == ["SlaWarned"]
+    # the 409 names both versions (it said "is at version N, not N": read after save() cleared the events)
+    stored = first.ticket(ticket_id).version
+    assert (lost.value.expected, lost.value.actual) == (decided_on, stored)
+    assert str(lost.value) == f"{ticket_id} is at version {stored}, not {decided_on}"
 
 
 def test_pending_pauses_the_sla_clock(env: dict[str, str], clock: FakeClock) -> None:
