@@ -25,7 +25,7 @@ from services.marketing.members import PII_FIELDS, AudienceMember
 from services.marketing.messages import Message, message_id
 from services.marketing.rules import Member, MetricsSource, NoMetrics, SegmentRules, select
 from services.marketing.view import Eligibility, MarketingView
-from shared.platform.concurrency import save_or_stale
+from shared.platform.concurrency import retries_race, save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -67,6 +67,7 @@ class MarketingApplication(Application[UUID]):
         self.save(segment)
         return segment
 
+    @retries_race(StaleVersion)
     def redefine_segment(
         self, segment_id: UUID, *, expected_version: int | None, name: str, description: str, rules: SegmentRules
     ) -> Segment:
@@ -116,6 +117,7 @@ class MarketingApplication(Application[UUID]):
         self.save(campaign)
         return campaign
 
+    @retries_race(StaleVersion)
     def edit_campaign(self, campaign_id: UUID, *, expected_version: int | None, changes: dict[str, Any]) -> Campaign:
         """Change a draft."""
         campaign = self._load(Campaign, campaign_id, expected_version)
@@ -126,6 +128,7 @@ class MarketingApplication(Application[UUID]):
         self._save(campaign)
         return campaign
 
+    @retries_race(StaleVersion)
     def schedule(self, campaign_id: UUID, *, expected_version: int | None, send_at: datetime | None) -> Campaign:
         """Plan sending for `send_at` (now when omitted)."""
         campaign = self._load(Campaign, campaign_id, expected_version)
@@ -133,6 +136,7 @@ class MarketingApplication(Application[UUID]):
         self._save(campaign)
         return campaign
 
+    @retries_race(StaleVersion)
     def cancel(self, campaign_id: UUID, *, expected_version: int | None, by: str) -> Campaign:
         """Stop a campaign before or while it sends."""
         campaign = self._load(Campaign, campaign_id, expected_version)

@@ -15,6 +15,7 @@ from services.sales.orders import Order
 from services.sales.quotes import LineInput, Quote, price
 from services.sales.store import SalesStore
 from shared.platform.auth import Principal
+from shared.platform.concurrency import retries_race
 
 ORDER_OF_QUOTE = UUID("e5c4b3a2-9182-4736-a5b4-c3d2e1f0a9b8")
 
@@ -96,6 +97,7 @@ class CommerceCommands(SalesStore):
         self.store(quote)
         return quote
 
+    @retries_race(StaleVersion)
     def revise_quote(
         self, quote_id: UUID, lines: list[LineRequest], valid_until: date, user: Principal, expected_version: int | None
     ) -> Quote:
@@ -106,6 +108,7 @@ class CommerceCommands(SalesStore):
         self.store(quote)
         return quote
 
+    @retries_race(StaleVersion)
     def answer_quote(
         self, quote_id: UUID, action: str, user: Principal, expected_version: int | None, reason: str | None = None
     ) -> Quote:
@@ -188,6 +191,7 @@ class CommerceCommands(SalesStore):
         self.store(order)
         return order
 
+    @retries_race(StaleVersion)
     def progress_order(
         self,
         order_id: UUID,

@@ -8,10 +8,11 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from services.sales import access, contact, money
-from services.sales.domain import InvalidInput
+from services.sales.domain import InvalidInput, StaleVersion
 from services.sales.opportunities import Opportunity
 from services.sales.store import SalesStore
 from shared.platform.auth import Principal
+from shared.platform.concurrency import retries_race
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class DealCommands(SalesStore):
         if not access.can_see(self.views.catch_up(), user, owner):
             raise InvalidInput(f"{owner} is not in your team")
 
+    @retries_race(StaleVersion)
     def move_opportunity(
         self, opportunity_id: UUID, stage: str, user: Principal, expected_version: int | None
     ) -> Opportunity:
@@ -79,6 +81,7 @@ class DealCommands(SalesStore):
         self.store(opportunity)
         return opportunity
 
+    @retries_race(StaleVersion)
     def change_opportunity(
         self,
         opportunity_id: UUID,
@@ -105,6 +108,7 @@ class DealCommands(SalesStore):
         self.store(opportunity)
         return opportunity
 
+    @retries_race(StaleVersion)
     def win_opportunity(
         self, opportunity_id: UUID, amount: Decimal | None, user: Principal, expected_version: int | None
     ) -> Opportunity:
@@ -115,6 +119,7 @@ class DealCommands(SalesStore):
         self.store(opportunity)
         return opportunity
 
+    @retries_race(StaleVersion)
     def lose_opportunity(
         self, opportunity_id: UUID, reason: str, competitor: str | None, user: Principal, expected_version: int | None
     ) -> Opportunity:
@@ -128,6 +133,7 @@ class DealCommands(SalesStore):
         self.store(opportunity)
         return opportunity
 
+    @retries_race(StaleVersion)
     def reopen_opportunity(
         self, opportunity_id: UUID, stage: str | None, user: Principal, expected_version: int | None
     ) -> Opportunity:

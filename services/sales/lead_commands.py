@@ -7,12 +7,13 @@ from uuid import UUID, uuid4
 
 from services.sales import access, assignment, contact, scoring
 from services.sales.deal_commands import DealCommands, DealInput
-from services.sales.domain import DuplicateLead, InvalidInput
+from services.sales.domain import DuplicateLead, InvalidInput, StaleVersion
 from services.sales.leads import Lead
 from services.sales.opportunities import Opportunity
 from services.sales.team import Rep, rep_id
 from shared.events.sales import customer_id_for_lead
 from shared.platform.auth import Principal
+from shared.platform.concurrency import retries_race
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class LeadCommands(DealCommands):
         elif "sales_rep" in captured_by.roles:
             lead.assign(captured_by.subject, "capturer")
 
+    @retries_race(StaleVersion)
     def reassign_lead(self, lead_id: UUID, owner: str, user: Principal, expected_version: int | None) -> Lead:
         """Give a lead to another (registered, active) rep."""
         lead = self.load_for(Lead, lead_id, user, expected_version)
@@ -104,6 +106,7 @@ class LeadCommands(DealCommands):
         self.store(lead)
         return lead
 
+    @retries_race(StaleVersion)
     def qualify_lead(self, lead_id: UUID, user: Principal, expected_version: int | None) -> Lead:
         """Mark a lead worth pursuing."""
         lead = self.load_for(Lead, lead_id, user, expected_version)
@@ -111,6 +114,7 @@ class LeadCommands(DealCommands):
         self.store(lead)
         return lead
 
+    @retries_race(StaleVersion)
     def disqualify_lead(self, lead_id: UUID, reason: str, user: Principal, expected_version: int | None) -> Lead:
         """Close a lead as not worth pursuing."""
         lead = self.load_for(Lead, lead_id, user, expected_version)
@@ -118,6 +122,7 @@ class LeadCommands(DealCommands):
         self.store(lead)
         return lead
 
+    @retries_race(StaleVersion)
     def convert_lead(
         self, lead_id: UUID, deal: DealInput | None, user: Principal, expected_version: int | None
     ) -> tuple[Lead, Opportunity | None]:

@@ -27,7 +27,7 @@ from services.social.credentials import CredentialCipher
 from services.social.domain import InvalidState, NotFound, StaleVersion
 from services.social.posts import Post
 from services.social.views import SocialViews
-from shared.platform.concurrency import save_or_stale
+from shared.platform.concurrency import retries_race, save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -96,6 +96,7 @@ class SocialApplication(Application[UUID]):
         self.commit(account)
         return account, webhook_secret
 
+    @retries_race(StaleVersion)
     def disconnect_account(self, account_id: UUID, expected_version: int | None = None) -> int:
         """Disconnect an account: no more posts, replies or webhooks through it."""
         account = self.load(Account, account_id, expected_version)
@@ -122,12 +123,14 @@ class SocialApplication(Application[UUID]):
         self.save(post)
         return post
 
+    @retries_race(StaleVersion)
     def edit_post(self, post_id: UUID, *, expected_version: int | None, text: str) -> int:
         """Change the text of an unpublished post."""
         post = self.load(Post, post_id, expected_version)
         post.edit(text)
         return self.commit(post)
 
+    @retries_race(StaleVersion)
     def schedule_post(self, post_id: UUID, *, expected_version: int | None, scheduled_for: datetime) -> int:
         """Schedule or reschedule a post."""
         post = self.load(Post, post_id, expected_version)
@@ -135,6 +138,7 @@ class SocialApplication(Application[UUID]):
         post.schedule(scheduled_for, self.clock())
         return self.commit(post)
 
+    @retries_race(StaleVersion)
     def delete_post(self, post_id: UUID, *, expected_version: int | None) -> int:
         """Take a post off the calendar."""
         post = self.load(Post, post_id, expected_version)

@@ -19,9 +19,10 @@ from services.social import sentiment
 from services.social.accounts import Account
 from services.social.application import SocialApplication
 from services.social.deliveries import Delivery, delivery_id
-from services.social.domain import InvalidInput, NotFound, ReplayedDelivery, derived_id, text, utc
+from services.social.domain import InvalidInput, NotFound, ReplayedDelivery, StaleVersion, derived_id, text, utc
 from services.social.identities import Identity, identity_id
 from services.social.interactions import KINDS, MAX_TEXT, Interaction
+from shared.platform.concurrency import retries_race
 
 AUTOMATIC = "social-identity"
 """`linked_by` of links the service made itself."""
@@ -112,6 +113,7 @@ class Inbox:
             self.auto_link(other)
         return version
 
+    @retries_race(StaleVersion)
     def unlink(self, interaction_id: UUID, *, by: str, expected_version: int | None) -> int:
         """Undo a wrong link; the handle is no longer taken as that customer's."""
         interaction = self.app.load(Interaction, interaction_id, expected_version)
@@ -123,6 +125,7 @@ class Inbox:
             return self.app.commit(interaction, identity)
         return self.app.commit(interaction)
 
+    @retries_race(StaleVersion)
     def assign(self, interaction_id: UUID, *, assignee: str, by: str, expected_version: int | None) -> int:
         """Give the interaction to a team member."""
         interaction = self.app.load(Interaction, interaction_id, expected_version)
@@ -131,6 +134,8 @@ class Inbox:
 
     def reply(self, interaction_id: UUID, *, body: str, by: str, expected_version: int | None) -> int:
         """Reply through the account's connector, then record the reply.
+
+        Not `retries_race`: a race lost after the platform took the reply would send it again.
 
         The idempotency key is derived from the interaction's version: two agents replying
         to the same version send the same key, and the platform keeps one reply.
@@ -148,12 +153,14 @@ class Inbox:
         )
         return self.app.commit(interaction)
 
+    @retries_race(StaleVersion)
     def close(self, interaction_id: UUID, *, by: str, expected_version: int | None) -> int:
         """Close the interaction."""
         interaction = self.app.load(Interaction, interaction_id, expected_version)
         interaction.close(by)
         return self.app.commit(interaction)
 
+    @retries_race(StaleVersion)
     def escalate(
         self, interaction_id: UUID, *, priority: str, reason: str, by: str, expected_version: int | None
     ) -> int:

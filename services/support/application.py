@@ -33,7 +33,7 @@ from services.support.sla import PRIORITIES, SlaPolicy
 from services.support.surveys import InvalidSurveyToken, SurveyClaim, SurveySigner
 from services.support.ticket import Ticket
 from services.support.views import DeskViews
-from shared.platform.concurrency import save_or_stale
+from shared.platform.concurrency import retries_race, save_or_stale
 from shared.platform.keystore import KeyStore, keystore_for
 from shared.platform.pii import PiiMapper
 
@@ -71,6 +71,7 @@ class SupportApplication(Application[UUID]):
             return desk
         return Desk()
 
+    @retries_race(StaleVersion)
     def configure(self, expected_version: int | None, change: Callable[[Desk], None]) -> int:
         """Apply one configuration change to the desk; returns its new version."""
         desk = self.desk()
@@ -112,6 +113,7 @@ class SupportApplication(Application[UUID]):
         """A queue's current state."""
         return self._get(Queue, queue_id, "queue")
 
+    @retries_race(StaleVersion)
     def set_member(
         self, queue_id: UUID, *, expected_version: int | None, agent: str, skills: list[str], cap: int
     ) -> int:
@@ -121,6 +123,7 @@ class SupportApplication(Application[UUID]):
         self._save(queue)
         return queue.version
 
+    @retries_race(StaleVersion)
     def remove_member(self, queue_id: UUID, *, expected_version: int | None, agent: str) -> int:
         """Take an agent out of a queue's rotation."""
         queue = self._load(Queue, queue_id, expected_version, "queue")
@@ -178,6 +181,7 @@ class SupportApplication(Application[UUID]):
         """A ticket's current state."""
         return self._get(Ticket, ticket_id, "ticket")
 
+    @retries_race(StaleVersion)
     def assign(self, ticket_id: UUID, *, expected_version: int | None, agent: str | None, by: str) -> int:
         """Give the ticket to `agent` by hand (None: back to the queue's rotation, which assigns again)."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
@@ -190,6 +194,7 @@ class SupportApplication(Application[UUID]):
         self._save(ticket)
         return ticket.version
 
+    @retries_race(StaleVersion)
     def change_status(
         self, ticket_id: UUID, *, expected_version: int | None, to: str, by: str
     ) -> tuple[int, str | None]:
@@ -204,6 +209,7 @@ class SupportApplication(Application[UUID]):
         self._save(ticket)
         return ticket.version, token
 
+    @retries_race(StaleVersion)
     def reply(self, ticket_id: UUID, *, expected_version: int | None, author: str, body: str) -> tuple[int, UUID]:
         """A public reply; on a new ticket it also opens the ticket (someone is working it)."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
@@ -213,6 +219,7 @@ class SupportApplication(Application[UUID]):
         self._save(ticket)
         return ticket.version, reply_id
 
+    @retries_race(StaleVersion)
     def add_note(self, ticket_id: UUID, *, expected_version: int | None, author: str, body: str) -> tuple[int, UUID]:
         """An internal note."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
@@ -220,6 +227,7 @@ class SupportApplication(Application[UUID]):
         self._save(ticket)
         return ticket.version, note_id
 
+    @retries_race(StaleVersion)
     def change_priority(self, ticket_id: UUID, *, expected_version: int | None, priority: str, by: str) -> int:
         """Change the priority and with it the SLA targets."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
@@ -230,6 +238,7 @@ class SupportApplication(Application[UUID]):
         self._save(ticket)
         return ticket.version
 
+    @retries_race(StaleVersion)
     def change_category(self, ticket_id: UUID, *, expected_version: int | None, category: str, by: str) -> int:
         """Change the category: the ticket moves to that category's queue at its tier and is assigned there."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
@@ -239,6 +248,7 @@ class SupportApplication(Application[UUID]):
         self._save(ticket)
         return ticket.version
 
+    @retries_race(StaleVersion)
     def escalate(self, ticket_id: UUID, *, expected_version: int | None, reason: str, by: str) -> int:
         """Escalate one tier up, to that tier's queue for the category (none: unassigned, no queue)."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
@@ -248,6 +258,7 @@ class SupportApplication(Application[UUID]):
         self._save(ticket)
         return ticket.version
 
+    @retries_race(StaleVersion)
     def merge(self, duplicate_id: UUID, *, into: UUID, expected_version: int | None, by: str) -> int:
         """Close a duplicate into another ticket of the same customer; both saved atomically."""
         duplicate = self._load(Ticket, duplicate_id, expected_version, "ticket")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -122,3 +123,23 @@ def test_a_waiting_ticket_is_assigned_once_an_agent_has_room(env: dict[str, str]
     app.change_status(first, expected_version=None, to="resolved", by="ann@example.com")
     assert SlaScheduler(app).tick().assigned == 1
     assert app.ticket(second).assignee == "ann@example.com"
+
+
+def test_unversioned_commands_racing_on_one_ticket_all_land_and_versioned_ones_still_conflict(
+    env: dict[str, str], clock: FakeClock
+) -> None:
+    """Two processes, four threads each: a note without `expected_version` is never a 409 (each used to be)."""
+    processes = [SupportApplication(env=env, clock=clock) for _ in range(2)]
+    ticket_id = open_ticket(processes[0])
+    start = processes[0].ticket(ticket_id).version
+
+    def note(n: int) -> int:
+        version, _ = processes[n % 2].add_note(ticket_id, expected_version=None, author=f"a{n}", body=f"note {n}")
+        return version
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = list(pool.map(note, range(8)))
+    assert sorted(versions) == list(range(start + 1, start + 9))  # each answer is the version it wrote
+    assert processes[1].ticket(ticket_id).version == start + 8
+    with pytest.raises(StaleVersion):
+        processes[1].add_note(ticket_id, expected_version=start, author="late", body="decided on an old version")

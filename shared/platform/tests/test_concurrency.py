@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from shared.platform.concurrency import save_or_stale, stored_version
+from shared.platform.concurrency import retries_race, save_or_stale, stored_version
 
 
 class Stale(Exception):
@@ -59,3 +59,25 @@ def test_of_several_aggregates_the_one_that_moved_is_named() -> None:
         save_or_stale(app, mine, Stale)
     assert (lost.value.expected, lost.value.actual, lost.value.ident) == (1, 2, second.id)
     assert stored_version(app, first.id) == 1  # nothing of the lost decision was stored
+
+
+def test_retries_race_decides_again_only_for_a_caller_without_expected_version() -> None:
+    calls: list[int | None] = []
+
+    @retries_race(Stale, attempts=3)
+    def command(ident: UUID, *, expected_version: int | None, fail: int) -> int:
+        calls.append(expected_version)
+        if len(calls) <= fail:
+            raise Stale(1, 2, ident)
+        return len(calls)
+
+    ident = uuid4()
+    assert command(ident, expected_version=None, fail=2) == 3  # two lost races, then written
+    calls.clear()
+    with pytest.raises(Stale):
+        command(ident, expected_version=1, fail=1)  # the caller asked for the check: theirs to see
+    assert calls == [1]
+    calls.clear()
+    with pytest.raises(Stale):
+        command(ident, expected_version=None, fail=5)  # a race lost every time is reported after all
+    assert len(calls) == 3
