@@ -1,62 +1,42 @@
-"""OAuth2 bearer JWTs with roles, for every endpoint but health.
+"""OAuth2 bearer JWTs with roles, for every endpoint but health: the FastAPI side of `tokens.py`.
 
-Tokens are HS256-signed with a key from env (`CRM_JWT_SECRET`); `crm token` and
-`make token` issue local development tokens with the same key.
+The names of `tokens.py` (settings, principal, issuing and reading tokens) are
+re-exported here, where the services have always imported them from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr
 
-Role = Literal["admin", "sales_rep", "sales_manager", "marketer", "support_agent", "analyst", "integration"]
-ROLES: tuple[str, ...] = get_args(Role)
-ISSUER = "crm-platform"
-ALGORITHM = "HS256"
+from shared.platform.tokens import (
+    ALGORITHM,
+    ISSUER,
+    ROLES,
+    AuthSettings,
+    Principal,
+    Role,
+    decode_token,
+    issue_token,
+)
 
-
-class AuthSettings(BaseSettings):
-    """`CRM_JWT_SECRET`: the signing key shared by the issuer and every service."""
-
-    model_config = SettingsConfigDict(env_prefix="CRM_JWT_", extra="ignore")
-
-    secret: SecretStr = Field(min_length=32, description="HS256 key; 32+ random bytes (`openssl rand -hex 32`).")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling, and with which roles."""
-
-    subject: str
-    roles: frozenset[str]
-
-    def has_any(self, *roles: str) -> bool:
-        """True if the caller holds one of `roles` (admin holds them all)."""
-        return "admin" in self.roles or bool(self.roles.intersection(roles))
-
-
-def issue_token(secret: str, subject: str, roles: list[str], ttl: timedelta = timedelta(hours=8)) -> str:
-    """A signed token for `subject` with `roles`, valid for `ttl`."""
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}; known: {', '.join(ROLES)}")
-    now = datetime.now(UTC)
-    claims = {"sub": subject, "roles": sorted(roles), "iss": ISSUER, "iat": now, "exp": now + ttl}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def decode_token(secret: str, token: str) -> Principal:
-    """The principal of a valid token; `jwt.InvalidTokenError` otherwise."""
-    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]})
-    return Principal(subject=str(claims["sub"]), roles=frozenset(claims.get("roles", [])))
-
+__all__ = [
+    "ALGORITHM",
+    "ISSUER",
+    "ROLES",
+    "AuthSettings",
+    "CurrentUser",
+    "Principal",
+    "Role",
+    "current_principal",
+    "decode_token",
+    "issue_token",
+    "require_roles",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from `make token` / `crm token`.")
 
