@@ -16,6 +16,7 @@ from services.support import survey_page
 from services.support.api import SupportDep
 from services.support.domain import SupportError
 from services.support.schemas import ERROR_RESPONSES, FeedbackCreate, FeedbackPublic, SurveyAnswer, SurveyPublic
+from shared.platform import pages
 from shared.platform.auth import Principal, require_roles
 
 SURVEY_ERRORS: dict[int | str, dict[str, Any]] = ERROR_RESPONSES | {
@@ -40,16 +41,16 @@ def read_survey(token: Token, request: Request, support: SupportDep) -> SurveyPu
 
     A browser (asking for `text/html` first) gets the form to fill in (`survey_page.py`).
     """
-    browser = survey_page.wants_html(request)
+    browser = pages.wants_html(request)
     try:
         claim, ticket = support.read_survey(token)
     except SupportError as exc:
         if not browser:
             raise
-        return survey_page.refused(survey_page.language(request), exc)
+        return survey_page.refused(pages.language(request), exc)
     answered = bool(ticket.survey and ticket.survey["answered"])
     if browser:
-        return survey_page.form(token, survey_page.language(request), answered)
+        return survey_page.form(token, pages.language(request), answered)
     return SurveyPublic(ticket_id=ticket.id, expires_at=claim.expires_at, answered=answered)
 
 

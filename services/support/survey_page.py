@@ -7,7 +7,8 @@ radio buttons, NPS as eleven, an optional comment, each group a `fieldset` with 
 `application/x-www-form-urlencoded` to `/surveys/{token}/form`; the answer goes through
 the same `SurveyAnswer` rules and the same input policy (`inputpolicy.py`) as the JSON API, and the reply
 is a page too (thanks, or what went wrong, with the same status the API would give).
-The language follows `Accept-Language` (Chinese for `zh*`, else English).
+The language follows `Accept-Language` (Chinese for `zh*`, else English); the page shell is
+`shared/platform/pages.py`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.support.domain import SupportError
 from services.support.errors import STATUS
 from services.support.schemas import SurveyAnswer
 from shared.platform.errors import status_of
+from shared.platform.pages import document, language
 
 page = APIRouter(prefix="/surveys", tags=["surveys (public, no login)"])
 Token = Annotated[str, Path(min_length=10, max_length=1000, description="The token from the survey link.")]
@@ -61,33 +63,6 @@ TEXT = {
 }
 
 
-def language(request: Request) -> str:
-    """`zh` when the browser's first language is Chinese, else `en`."""
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return "zh" if first.startswith("zh") else "en"
-
-
-def wants_html(request: Request) -> bool:
-    """A browser opening the link (it lists `text/html` before any JSON)."""
-    accept = request.headers.get("accept", "").lower()
-    return "text/html" in accept and (
-        "application/json" not in accept or accept.index("text/html") < accept.index("application/json")
-    )
-
-
-def _document(lang: str, title: str, body: str, code: int = status.HTTP_200_OK) -> HTMLResponse:
-    return HTMLResponse(
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
-        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}"
-        "fieldset{margin:1rem 0;border:1px solid #ccc;border-radius:.5rem}label{margin-right:.6rem;"
-        "white-space:nowrap}textarea{width:100%}button{font-size:1rem;padding:.5rem 1.5rem}</style></head>"
-        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>",
-        status_code=code,
-        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"},
-    )
-
-
 def _scale(name: str, low: int, high: int, t: dict[str, str], required: bool) -> str:
     options = "".join(
         f'<label><input type="radio" name="{name}" value="{n}"{" required" if required else ""}> {n}</label>'
@@ -104,7 +79,7 @@ def form(token: str, lang: str, answered: bool) -> HTMLResponse:
     """The survey form (or, once answered, a note saying so)."""
     t = TEXT[lang]
     if answered:
-        return _document(lang, t["title"], f"<p>{html.escape(t['answered'])}</p>")
+        return document(lang, t["title"], f"<p>{html.escape(t['answered'])}</p>")
     action = f"/surveys/{html.escape(token, quote=True)}/form"
     body = (
         f'<form method="post" action="{action}">'
@@ -113,13 +88,13 @@ def form(token: str, lang: str, answered: bool) -> HTMLResponse:
         '<textarea id="comment" name="comment" rows="4" maxlength="4000"></textarea></p>'
         f'<button type="submit">{html.escape(t["send"])}</button></form>'
     )
-    return _document(lang, t["title"], body)
+    return document(lang, t["title"], body)
 
 
 def problem(lang: str, message: str, code: int) -> HTMLResponse:
     """A page saying what went wrong, with the status the JSON API gives for the same error."""
     t = TEXT[lang]
-    return _document(lang, t["problem"], f'<p role="alert">{html.escape(message)}</p>', code)
+    return document(lang, t["problem"], f'<p role="alert">{html.escape(message)}</p>', code)
 
 
 def refused(lang: str, error: SupportError) -> HTMLResponse:
@@ -162,4 +137,4 @@ async def answer_from_form(token: Token, request: Request, support: SupportDep) 
         support.answer_survey(token, csat=answer.csat, nps=answer.nps, comment=answer.comment)
     except SupportError as exc:
         return refused(lang, exc)
-    return _document(lang, TEXT[lang]["title"], f"<p>{html.escape(TEXT[lang]['thanks'])}</p>", status.HTTP_201_CREATED)
+    return document(lang, TEXT[lang]["title"], f"<p>{html.escape(TEXT[lang]['thanks'])}</p>", status.HTTP_201_CREATED)

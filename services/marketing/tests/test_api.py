@@ -176,3 +176,32 @@ def test_tracking_records_genuine_tokens_only(client: TestClient, app: Marketing
     assert stored is not None
     assert (stored.opened, stored.clicks, stored.unsubscribed) == (True, 1, True)
     assert app.view.reachable(customer, "email") is None
+
+
+def test_the_unsubscribe_link_is_a_page_in_the_customers_language_and_only_the_button_acts(
+    client: TestClient, app: MarketingApplication
+) -> None:
+    customer = join(app, "王芳", "wang@example.com")
+    c = app.campaign(UUID(str(campaign(client)["id"])))
+    message = app.prepare(c, customer, "A")
+    token = TokenSigner(SECRET).sign("unsubscribe", message.id)
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    page = client.get(f"/unsubscribe/{token}", headers=zh)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="zh">' in page.text
+    assert "<title>退订</title>" in page.text
+    assert f'<form method="post" action="/unsubscribe/{token}">' in page.text
+    assert "电子邮件" in page.text
+    assert "script" not in page.text  # works without JavaScript
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert app.view.reachable(customer, "email") is not None  # a link scanner's GET changes nothing
+    done = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})  # RFC 8058, in English
+    assert done.status_code == 200
+    assert '<html lang="en">' in done.text
+    assert "You will get no more e-mail messages from us." in done.text
+    assert app.view.reachable(customer, "email") is None
+    unknown = client.get(f"/unsubscribe/{TokenSigner('f' * 40).sign('unsubscribe', message.id)}", headers=zh)
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
+    assert "此链接无效" in unknown.text
