@@ -34,6 +34,7 @@ from services.marketing.schemas import (
 )
 from shared.platform.auth import Principal, require_roles
 from shared.platform.masking import mask_email, mask_name
+from shared.platform.paging import PageDep
 
 segments = APIRouter(prefix="/segments", tags=["segments"], responses=ERROR_RESPONSES)
 campaigns = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
@@ -58,9 +59,10 @@ def define_segment(body: SegmentCreate, marketing: MarketingDep, user: Marketer)
 
 
 @segments.get("", summary="List segments")
-def list_segments(marketing: MarketingDep, user: Reader) -> list[SegmentListItem]:
-    """Every segment, oldest first."""
-    return [SegmentListItem(id=i, name=n) for i, n in marketing.view.segment_names().items()]
+def list_segments(marketing: MarketingDep, user: Reader, page: PageDep) -> list[SegmentListItem]:
+    """Every segment, oldest first, a page at a time."""
+    rows = list(enumerate(marketing.view.segment_names().items()))  # creation order; segments are never removed
+    return [SegmentListItem(id=i, name=n) for _, (i, n) in page.of(rows, key=lambda r: (r[0], str(r[1][0])))]
 
 
 @segments.get("/{segment_id}", summary="Read a segment")
@@ -127,12 +129,12 @@ def create_campaign(body: CampaignCreate, marketing: MarketingDep, user: Markete
 
 
 @campaigns.get("", summary="List campaigns")
-def list_campaigns(marketing: MarketingDep, user: Reader) -> list[CampaignListItem]:
-    """Every campaign with its status, oldest first."""
-    rows = marketing.view.campaign_rows()
+def list_campaigns(marketing: MarketingDep, user: Reader, page: PageDep) -> list[CampaignListItem]:
+    """Every campaign with its status, oldest first, a page at a time."""
+    rows = list(enumerate(marketing.view.campaign_rows()))  # creation order; campaigns are never removed
     return [
         CampaignListItem(id=r.id, version=r.version, name=r.name, channel=r.channel, status=r.status, send_at=r.send_at)
-        for r in rows
+        for _, r in page.of(rows, key=lambda row: (row[0], str(row[1].id)))
     ]
 
 

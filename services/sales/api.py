@@ -43,6 +43,7 @@ from services.sales.schemas import (
 from services.sales.views import Row
 from shared.platform.auth import Principal, require_roles
 from shared.platform.masking import mask_email, mask_name, mask_phone
+from shared.platform.paging import PageDep
 
 
 def get_sales(request: Request) -> SalesApplication:
@@ -104,11 +105,11 @@ def capture_lead(body: LeadCreate, sales: SalesDep, user: Capturer) -> RecordPub
 
 @leads.get("", summary="My leads")
 def list_leads(
-    sales: SalesDep, user: Reader, lead_status: Annotated[str | None, Query(alias="status")] = None
+    sales: SalesDep, user: Reader, page: PageDep, lead_status: Annotated[str | None, Query(alias="status")] = None
 ) -> list[RecordPublic]:
-    """Leads the caller may see (a rep's own, a manager's team's), best score first."""
+    """Leads the caller may see (a rep's own, a manager's team's), best score first, a page at a time."""
     rows = [r for r in visible(sales, user, "lead") if lead_status is None or r.data["status"] == lead_status]
-    return [public(r, user) for r in sorted(rows, key=lambda r: (-r.data["score"], str(r.id)))]
+    return [public(r, user) for r in page.of(rows, key=lambda r: (-r.data["score"], str(r.id)))]
 
 
 @leads.get("/{lead_id}", summary="One lead")
@@ -162,11 +163,11 @@ def open_opportunity(body: OpportunityCreate, sales: SalesDep, user: Seller) -> 
 
 @opportunities.get("", summary="My open opportunities")
 def list_opportunities(
-    sales: SalesDep, user: Reader, deal_status: Annotated[str, Query(alias="status")] = "open"
+    sales: SalesDep, user: Reader, page: PageDep, deal_status: Annotated[str, Query(alias="status")] = "open"
 ) -> list[RecordPublic]:
-    """Deals the caller may see, by expected close date."""
+    """Deals the caller may see, by expected close date, a page at a time."""
     rows = [r for r in visible(sales, user, "opportunity") if r.data["status"] == deal_status]
-    return [public(r, user) for r in sorted(rows, key=lambda r: (r.data["close_date"], str(r.id)))]
+    return [public(r, user) for r in page.of(rows, key=lambda r: (str(r.data["close_date"] or ""), str(r.id)))]
 
 
 @opportunities.get("/board", summary="Pipeline board by stage")
@@ -232,9 +233,9 @@ def upsert_rep(subject: str, body: RepUpsert, sales: SalesDep, user: Admin) -> R
 
 
 @team.get("", summary="The team registry")
-def list_reps(sales: SalesDep, user: Reader) -> list[dict[str, Any]]:
-    """Every rep with team, territories, manager flag and status."""
-    return sorted(sales.views.catch_up().reps.values(), key=lambda r: r["subject"])
+def list_reps(sales: SalesDep, user: Reader, page: PageDep) -> list[dict[str, Any]]:
+    """Every rep with team, territories, manager flag and status, by subject, a page at a time."""
+    return page.of(sales.views.catch_up().reps.values(), key=lambda r: (str(r["subject"]),))
 
 
 @reports.get("/forecast", summary="Forecast per owner and period")
@@ -250,9 +251,9 @@ def read_forecast(sales: SalesDep, user: Reader, period: Annotated[Period, Query
 
 
 @reports.get("/customers/{customer_id}/orders", summary="Orders of a customer")
-def customer_orders(customer_id: UUID, sales: SalesDep, user: Reader) -> list[RecordPublic]:
-    """The customer's orders the caller may see, oldest first."""
+def customer_orders(customer_id: UUID, sales: SalesDep, user: Reader, page: PageDep) -> list[RecordPublic]:
+    """The customer's orders the caller may see, oldest first, a page at a time."""
     views = sales.views.catch_up()
     owners = access.visible_owners(views, user)
     rows = [r for r in views.of_customer(customer_id, "order") if owners is None or r.owner in owners]
-    return [public(r, user) for r in sorted(rows, key=lambda r: (r.data["placed_at"], str(r.id)))]
+    return [public(r, user) for r in page.of(rows, key=lambda r: (str(r.data["placed_at"]), str(r.id)))]

@@ -32,6 +32,7 @@ from services.sales.schemas import (
     Versioned,
 )
 from shared.platform.auth import Principal, require_roles
+from shared.platform.paging import PageDep
 
 products = APIRouter(prefix="/products", tags=["price book"], responses=ERROR_RESPONSES)
 quotes = APIRouter(prefix="/quotes", tags=["quotes"], responses=ERROR_RESPONSES)
@@ -61,10 +62,10 @@ def upsert_product(sku: str, body: ProductUpsert, sales: SalesDep, user: Admin) 
 
 
 @products.get("", summary="The price book")
-def list_products(sales: SalesDep, user: Reader) -> list[RecordPublic]:
-    """Every product, by SKU."""
+def list_products(sales: SalesDep, user: Reader, page: PageDep) -> list[RecordPublic]:
+    """Every product, by SKU, a page at a time."""
     rows = sales.views.catch_up().of_kind("product")
-    return [public(r, user) for r in sorted(rows, key=lambda r: r.data["sku"])]
+    return [public(r, user) for r in page.of(rows, key=lambda r: (str(r.data["sku"]), str(r.id)))]
 
 
 @quotes.post("", status_code=status.HTTP_201_CREATED, summary="Create a quote")
@@ -123,10 +124,10 @@ def order_from_quote(quote_id: UUID, sales: SalesDep, user: Seller) -> Ref:
 
 
 @orders.get("", summary="Orders")
-def list_orders(sales: SalesDep, user: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[RecordPublic]:
-    """Orders the caller may see, newest first."""
-    rows = sorted(visible(sales, user, "order"), key=lambda r: (r.data["placed_at"], str(r.id)), reverse=True)
-    return [public(r, user) for r in rows[:limit]]
+def list_orders(sales: SalesDep, user: Reader, page: PageDep) -> list[RecordPublic]:
+    """Orders the caller may see, newest first, a page at a time."""
+    rows = page.of(visible(sales, user, "order"), key=lambda r: (str(r.data["placed_at"]), str(r.id)), reverse=True)
+    return [public(r, user) for r in rows]
 
 
 @orders.get("/{order_id}", summary="One order")

@@ -30,6 +30,7 @@ from services.social.schemas import (
 )
 from shared.events.timestamps import IsoDateTime
 from shared.platform.auth import Principal, require_roles
+from shared.platform.paging import PageDep
 
 
 def get_social(request: Request) -> SocialApplication:
@@ -62,10 +63,10 @@ def connect_account(body: AccountCreate, social: SocialDep, user: AccountAdmin) 
 
 
 @accounts.get("", summary="List connected accounts")
-def list_accounts(social: SocialDep, user: Reader) -> list[AccountPublic]:
-    """Every account, connected or not, by platform and handle."""
+def list_accounts(social: SocialDep, user: Reader, page: PageDep) -> list[AccountPublic]:
+    """Every account, connected or not, by platform and handle, a page at a time."""
     rows = social.views.select(lambda v: v.accounts.values(), lambda a: True)
-    return [AccountPublic.of(a) for a in sorted(rows, key=lambda a: (a.platform, a.handle, str(a.id)))]
+    return [AccountPublic.of(a) for a in page.of(rows, key=lambda a: (a.platform, a.handle, str(a.id)))]
 
 
 @accounts.get("/{account_id}", summary="Read an account")
@@ -105,11 +106,11 @@ def draft_post(body: PostCreate, social: SocialDep, user: Planner) -> PostPublic
 def list_posts(
     social: SocialDep,
     user: Reader,
+    page: PageDep,
     account_id: UUID | None = None,
     post_status: Annotated[PostStatus | None, Query(alias="status")] = None,
     scheduled_from: Annotated[IsoDateTime | None, Query(description="Only posts scheduled at or after.")] = None,
     scheduled_to: Annotated[IsoDateTime | None, Query(description="Only posts scheduled before.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PostPublic]:
     """Posts by scheduled time (drafts last), filtered by account, status and time window."""
 
@@ -123,8 +124,11 @@ def list_posts(
         )
 
     rows = social.views.select(lambda v: v.posts.values(), keep)
-    rows.sort(key=lambda p: (p.scheduled_for is None, p.scheduled_for.timestamp() if p.scheduled_for else 0, str(p.id)))
-    return [PostPublic.of(p) for p in rows[:limit]]
+    by_time = page.of(
+        rows,
+        key=lambda p: (int(p.scheduled_for is None), p.scheduled_for.timestamp() if p.scheduled_for else 0, str(p.id)),
+    )
+    return [PostPublic.of(p) for p in by_time]
 
 
 @posts.get("/{post_id}", summary="Read a post, with its engagement")

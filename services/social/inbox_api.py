@@ -22,6 +22,7 @@ from services.social.schemas import (
     SentimentLabel,
 )
 from shared.platform.auth import Principal, require_roles
+from shared.platform.paging import PageDep
 
 Reader = Annotated[
     Principal, require_roles("support_agent", "marketer", "sales_rep", "sales_manager", "analyst", "integration")
@@ -41,6 +42,7 @@ def _masked(user: Principal) -> bool:
 def list_interactions(
     social: SocialDep,
     user: Reader,
+    page: PageDep,
     account_id: UUID | None = None,
     customer_id: UUID | None = None,
     kind: InteractionKind | None = None,
@@ -48,7 +50,6 @@ def list_interactions(
     interaction_status: Annotated[InteractionStatus | None, Query(alias="status")] = None,
     assignee: Annotated[str | None, Query(max_length=320)] = None,
     linked: Annotated[bool | None, Query(description="Only linked (true) or unlinked (false) ones.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[InteractionPublic]:
     """Interactions, newest first, filtered by account, customer, kind, sentiment, status, assignee."""
 
@@ -65,8 +66,8 @@ def list_interactions(
         return all(want is None or want == have for want, have in wanted)
 
     rows = social.views.select(lambda v: v.interactions.values(), keep)
-    rows.sort(key=lambda i: (i.occurred_at, str(i.id)), reverse=True)
-    return [InteractionPublic.of(i, masked=_masked(user)) for i in rows[:limit]]
+    newest = page.of(rows, key=lambda i: (i.occurred_at.timestamp(), str(i.id)), reverse=True)
+    return [InteractionPublic.of(i, masked=_masked(user)) for i in newest]
 
 
 @router.get("/{interaction_id}", summary="Read an interaction")

@@ -8,7 +8,7 @@ admins everything; analysts read. Domain errors become HTTP answers once, in `er
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -38,6 +38,7 @@ from services.support.sla import TargetStatus
 from services.support.ticket import Ticket
 from services.support.views import WORKING, TicketRow
 from shared.platform.auth import Principal, require_roles
+from shared.platform.paging import Page, PageDep
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
 views = APIRouter(tags=["views"], responses=ERROR_RESPONSES)
@@ -92,16 +93,17 @@ def open_ticket(body: TicketCreate, support: SupportDep, user: Opener) -> Ticket
 
 
 @router.get("/mine", summary="My tickets")
-def my_tickets(support: SupportDep, user: Agent) -> list[TicketSummary]:
-    """Tickets assigned to me that still need work (new, open, pending)."""
+def my_tickets(support: SupportDep, user: Agent, page: PageDep) -> list[TicketSummary]:
+    """Tickets assigned to me that still need work (new, open, pending), oldest first, a page at a time."""
     rows = support.views.tickets(lambda r: r.assignee == user.subject and r.status in WORKING)
-    return summary(support, rows, support.clock())
+    return summary(support, page.of(rows, key=oldest_first), support.clock())
 
 
 @router.get("/my-queues", summary="My queues' tickets")
 def my_queues_tickets(
     support: SupportDep,
     user: Agent,
+    page: PageDep,
     unassigned: Annotated[bool, Query(description="Only tickets nobody holds.")] = False,
 ) -> list[TicketSummary]:
     """Tickets still being worked in every queue I am a member of, oldest first."""
@@ -109,22 +111,27 @@ def my_queues_tickets(
     rows = support.views.tickets(
         lambda r: r.queue_id in mine and r.status in WORKING and (not unassigned or r.assignee is None)
     )
-    return summary(support, rows, support.clock())
+    return summary(support, page.of(rows, key=oldest_first), support.clock())
 
 
 @router.get("/overdue", summary="Overdue tickets")
-def overdue_tickets(support: SupportDep, user: Reader) -> list[TicketSummary]:
-    """Tickets still being worked whose first-response or resolution target is breached."""
-    return _by_sla(support, is_overdue)
+def overdue_tickets(support: SupportDep, user: Reader, page: PageDep) -> list[TicketSummary]:
+    """Tickets still being worked whose first-response or resolution target is breached, oldest first."""
+    return _by_sla(support, is_overdue, page)
 
 
 @router.get("/at-risk", summary="Tickets at risk")
-def at_risk_tickets(support: SupportDep, user: Reader) -> list[TicketSummary]:
-    """Tickets still being worked that used the warning share of a target but are not breached."""
-    return _by_sla(support, is_at_risk)
+def at_risk_tickets(support: SupportDep, user: Reader, page: PageDep) -> list[TicketSummary]:
+    """Tickets still being worked that used the warning share of a target but are not breached, oldest first."""
+    return _by_sla(support, is_at_risk, page)
 
 
-def _by_sla(support: SupportApplication, keep: Callable[[list[TargetStatus]], bool]) -> list[TicketSummary]:
+def oldest_first(row: TicketRow) -> tuple[str, str]:
+    """The order of every ticket list: when opened (UTC), then id."""
+    return row.opened_at.astimezone(UTC).isoformat(), str(row.id)
+
+
+def _by_sla(support: SupportApplication, keep: Callable[[list[TargetStatus]], bool], page: Page) -> list[TicketSummary]:
     desk, now = support.desk(), support.clock()
     calendar = desk.calendar
     rows = [
@@ -132,7 +139,7 @@ def _by_sla(support: SupportApplication, keep: Callable[[list[TargetStatus]], bo
         for r in support.views.tickets(lambda r: r.status in WORKING)
         if keep(target_statuses(r, calendar, desk.warn_fraction, now))
     ]
-    return summary(support, rows, now)
+    return summary(support, page.of(rows, key=oldest_first), now)
 
 
 @router.get("/{ticket_id}", summary="Read a ticket")
@@ -249,6 +256,7 @@ def queue_tickets(
     queue_id: UUID,
     support: SupportDep,
     user: Reader,
+    page: PageDep,
     unassigned: Annotated[bool, Query(description="Only tickets nobody holds.")] = False,
 ) -> list[TicketSummary]:
     """The queue's tickets still being worked, oldest first."""
@@ -256,11 +264,11 @@ def queue_tickets(
     rows = support.views.tickets(
         lambda r: r.queue_id == queue_id and r.status in WORKING and (not unassigned or r.assignee is None)
     )
-    return summary(support, rows, support.clock())
+    return summary(support, page.of(rows, key=oldest_first), support.clock())
 
 
 @views.get("/customers/{customer_id}/tickets", summary="A customer's tickets")
-def customer_tickets(customer_id: UUID, support: SupportDep, user: Reader) -> list[TicketSummary]:
-    """Every ticket of the customer, oldest first, closed ones included."""
+def customer_tickets(customer_id: UUID, support: SupportDep, user: Reader, page: PageDep) -> list[TicketSummary]:
+    """Every ticket of the customer, oldest first, closed ones included, a page at a time."""
     rows = support.views.tickets(lambda r: r.customer_id == customer_id)
-    return summary(support, rows, support.clock())
+    return summary(support, page.of(rows, key=oldest_first), support.clock())

@@ -26,6 +26,7 @@ from services.support.schemas import (
 )
 from services.support.sla import SlaPolicy
 from shared.platform.auth import Principal, require_roles
+from shared.platform.paging import PageDep
 
 desk_router = APIRouter(prefix="/desk", tags=["desk configuration"], responses=ERROR_RESPONSES)
 queues = APIRouter(prefix="/queues", tags=["queues"], responses=ERROR_RESPONSES)
@@ -106,11 +107,11 @@ def create_queue(body: QueueCreate, support: SupportDep, user: Admin) -> QueuePu
 
 
 @queues.get("", summary="List the queues")
-def list_queues(support: SupportDep, user: Reader) -> list[QueuePublic]:
-    """Every queue with its rotation, by category then tier."""
+def list_queues(support: SupportDep, user: Reader, page: PageDep) -> list[QueuePublic]:
+    """Every queue with its rotation, by category then tier, a page at a time."""
     return [
         QueuePublic(id=q.id, version=q.version, name=q.name, category=q.category, tier=q.tier, members=list(q.members))
-        for q in support.views.queues()
+        for q in page.of(support.views.queues(), key=lambda q: (q.category, q.tier, str(q.id)))
     ]
 
 

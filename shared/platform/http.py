@@ -29,6 +29,8 @@ from shared.platform import correlation, tracing
 from shared.platform.inputpolicy import install_input_policy
 from shared.platform.kafka import KafkaSettings, readiness
 from shared.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.platform.openapi import amend_openapi, api_routes
+from shared.platform.paging import pages_in
 from shared.platform.problems import install_problems
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -136,6 +138,7 @@ def instrument(
     """
     install_input_policy(app)
     install_problems(app)
+    amend_openapi(app, lambda document: pages_in(document, api_routes(app)))
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

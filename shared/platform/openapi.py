@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 Amend = Callable[[dict[str, Any]], None]
 
@@ -27,3 +28,8 @@ def amend_openapi(app: FastAPI, amend: Amend) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def api_routes(app: FastAPI) -> list[RouteContext]:
+    """The app's API routes as the document sees them (included routers' routes with their prefixes)."""
+    return [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]

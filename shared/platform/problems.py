@@ -38,7 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.platform.auth import current_principal
-from shared.platform.openapi import amend_openapi
+from shared.platform.openapi import amend_openapi, api_routes
 
 MEDIA_TYPE = "application/problem+json"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -188,7 +188,7 @@ def derived_codes(route: APIRoute | RouteContext) -> set[int]:
 
 def _document_problems(app: FastAPI) -> None:
     def amend(document: dict[str, Any]) -> None:
-        add_problems(document, [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)])
+        add_problems(document, api_routes(app))
 
     amend_openapi(app, amend)
 
