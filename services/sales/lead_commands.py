@@ -39,7 +39,9 @@ class LeadCommands(DealCommands):
     ) -> Lead:
         """A captured, scored and assigned lead, not yet saved (imports save many at once)."""
         email = contact.email(data.email) if data.email else None
-        phone = contact.phone(data.phone, self.settings.default_phone_region) if data.phone else None
+        # a national number is read in the lead's own country first, then in the service's default region
+        region = contact.country(data.country) or self.settings.default_phone_region
+        phone = contact.phone(data.phone, region) if data.phone else None
         if not email and not phone:
             raise InvalidInput("a lead needs an email or a phone")
         duplicate = self.views.catch_up().open_lead_with(email, phone)

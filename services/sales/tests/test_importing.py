@@ -107,3 +107,16 @@ def test_a_file_that_is_not_csv_is_reported_not_a_500() -> None:
     assert [r.line for r in leads.rejected] == [2]
     broken = import_products(sales, header + "A-4," + "x" * 200_000 + "\n")
     assert [r.reason for r in broken.rejected] == ["not CSV: field larger than field limit (131072)"]
+
+
+def test_a_leads_national_phone_is_read_in_the_leads_own_country() -> None:
+    """A Chinese mobile written as people write it (no +86) on a CN lead; a German one on a DE lead."""
+    sales = SalesApplication()
+    report = import_leads(
+        sales,
+        "external_id,name,company,email,phone,country\nc1,王芳,,,138 0013 8000,CN\nd1,Jonas,,,030 123456,DE\n",
+        SHOP,
+    )
+    assert report.rejected == []
+    phones = sorted(lead.data["phone"] for lead in sales.views.catch_up().of_kind("lead"))
+    assert phones == ["+4930123456", "+8613800138000"]
