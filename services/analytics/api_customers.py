@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.database import AsyncDatabase
@@ -139,9 +140,13 @@ async def _rows(
     responses=ERRORS | {200: {"content": {"text/csv": {}}, "description": "A page (JSON) or every match (CSV)."}},
 )
 async def list_customers(
-    params: Annotated[CustomerQuery, Query()], user: Analyst, db: DbDep, now: Now
+    params: Annotated[CustomerQuery, Query()], user: Analyst, db: DbDep, now: Now, request: Request, response: Response
 ) -> CustomerPage | StreamingResponse:
-    """Customers matching every filter, sorted by a metric; `format=csv` streams all matches."""
+    """Customers matching every filter, sorted by a metric; `format=csv` streams all matches.
+
+    The next page's cursor is `next` in the body and, as on every list of the platform,
+    `X-Next-Cursor` and `Link: <...>; rel="next"` (pass it as `cursor` or `after`).
+    """
     at = await ReadAt.of(db, now)
     try:
         query = params.after_cursor(params.to_mongo(at.now))
@@ -151,6 +156,10 @@ async def list_customers(
         return csv_response(COLUMNS, _rows(db, query, params.mongo_sort(), at), "customers.csv")
     docs = [d async for d in db[METRICS].find(query).sort(params.mongo_sort()).limit(params.limit)]
     cursor = encode_cursor(docs[-1], params) if len(docs) == params.limit else None
+    if cursor is not None:
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "after")]
+        response.headers["X-Next-Cursor"] = cursor
+        response.headers["Link"] = f'<{request.url.path}?{urlencode([*kept, ("after", cursor)])}>; rel="next"'
     return CustomerPage(items=[flat(d, at) for d in docs], next=cursor)
 
 

@@ -152,6 +152,9 @@ class CustomerQuery(MetricFilter):
     sort: SortKey = Field(default="-revenue", description="A metric; `-` sorts descending. Ties by id.")
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, description="`next` of the previous page.")
+    after: str | None = Field(
+        default=None, description="The same as `cursor`, under the name every other list of the platform uses."
+    )
     format: Literal["json", "csv"] = Field(default="json", description="csv streams every matching row.")
 
     @property
@@ -172,9 +175,10 @@ class CustomerQuery(MetricFilter):
 
     def after_cursor(self, query: dict[str, Any]) -> dict[str, Any]:
         """`query` restricted to rows after the cursor (None values sort first ascending, last descending)."""
-        if self.cursor is None:
+        position = self.after or self.cursor
+        if position is None:
             return query
-        value, last_id = decode_cursor(self.cursor, self.sort)
+        value, last_id = decode_cursor(position, self.sort)
         field, desc = self.sort_field, self.descending
         if field == "_id":
             return {"$and": [query, {"_id": {"$lt" if desc else "$gt": last_id}}]}
