@@ -37,6 +37,7 @@ from services.support.schemas import (
 from services.support.sla import TargetStatus
 from services.support.ticket import Ticket
 from services.support.views import WORKING, TicketRow
+from shared.events.timestamps import IsoDateTime
 from shared.platform.auth import Principal, require_roles
 from shared.platform.paging import Page, PageDep
 
@@ -54,6 +55,8 @@ SupportDep = Annotated[SupportApplication, Depends(get_support)]
 Agent = Annotated[Principal, require_roles("support_agent")]
 Opener = Annotated[Principal, require_roles("support_agent", "integration")]
 Reader = Annotated[Principal, require_roles("support_agent", "analyst")]
+Supervisor = Annotated[Principal, require_roles("analyst")]
+"""Admins (who hold every role) and analysts: the whole desk, not one agent's share of it."""
 
 
 def ensure_works(support: SupportApplication, user: Principal, ticket_id: UUID) -> Ticket:
@@ -90,6 +93,49 @@ def open_ticket(body: TicketCreate, support: SupportDep, user: Opener) -> Ticket
     """Open a ticket for a customer; it goes to its category's queue and the next agent in rotation."""
     ticket_id = support.open_ticket(**body.model_dump(exclude={"id"}), opened_by=user.subject, ticket_id=body.id)
     return ref(support, ticket_id)
+
+
+@router.get("", summary="All tickets, filtered (admins and analysts)")
+def list_tickets(
+    support: SupportDep,
+    user: Supervisor,
+    page: PageDep,
+    ticket_status: Annotated[list[str] | None, Query(alias="status", description="Any of these statuses.")] = None,
+    queue_id: UUID | None = None,
+    assignee: Annotated[str | None, Query(max_length=320)] = None,
+    unassigned: Annotated[bool, Query(description="Only tickets nobody holds.")] = False,
+    priority: Annotated[str | None, Query(max_length=20)] = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    channel: Annotated[str | None, Query(max_length=50)] = None,
+    customer_id: UUID | None = None,
+    opened_from: Annotated[IsoDateTime | None, Query(description="Opened at or after.")] = None,
+    opened_to: Annotated[IsoDateTime | None, Query(description="Opened before.")] = None,
+) -> list[TicketSummary]:
+    """Every ticket, closed and merged ones included, oldest first, a page at a time; every filter given must hold.
+
+    Agents work from their own lists (`/tickets/mine`, `/tickets/my-queues`); this one is for
+    whoever oversees the desk, so a ticket that landed in no queue is never out of sight.
+    """
+    statuses = set(ticket_status or ())
+
+    def keep(row: TicketRow) -> bool:
+        wanted = (
+            (queue_id, row.queue_id),
+            (assignee, row.assignee),
+            (priority, row.priority),
+            (category.strip().casefold() if category else None, row.category),
+            (channel, row.channel),
+            (customer_id, row.customer_id),
+        )
+        return (
+            all(want is None or want == have for want, have in wanted)
+            and (not statuses or row.status in statuses)
+            and (not unassigned or row.assignee is None)
+            and (opened_from is None or row.opened_at >= opened_from)
+            and (opened_to is None or row.opened_at < opened_to)
+        )
+
+    return summary(support, page.of(support.views.tickets(keep), key=oldest_first), support.clock())
 
 
 @router.get("/mine", summary="My tickets")

@@ -193,3 +193,30 @@ def test_the_api_refuses_to_start_without_a_survey_secret(tmp_path: Path) -> Non
     settings = SupportSettings(store={"sqlite_path": str(tmp_path / "s.sqlite")}, survey_secret=None)
     with pytest.raises(SystemExit, match="CRM_SUPPORT_SURVEY_SECRET"):
         create_app(settings, AuthSettings(secret=SecretStr(SECRET)))
+
+
+def test_the_whole_desk_is_listed_filtered_and_paged_for_admins_and_analysts(api: TestClient, clock: FakeClock) -> None:
+    """No endpoint listed all tickets: one with no queue (a social escalation's) was out of everyone's sight."""
+    setup_queue(api, "alice@example.com")
+    delivery = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
+    clock.advance(minutes=5)
+    nowhere = ok(api.post("/tickets", json=TICKET | {"category": "billing", "priority": "P1"}, headers=ALICE), 201)
+    assert nowhere["queue_id"] is None  # no billing queue: nobody's list shows it
+    assert [t["id"] for t in ok(api.get("/tickets/mine", headers=ALICE))] == [delivery["id"]]
+
+    def ids(query: str, who: dict[str, str] = ADMIN) -> list[str]:
+        return [t["id"] for t in ok(api.get(f"/tickets{query}", headers=who))]
+
+    assert ids("") == [delivery["id"], nowhere["id"]]  # oldest first
+    assert ids("", ANALYST) == [delivery["id"], nowhere["id"]]
+    assert ids("?unassigned=true&category=Billing") == [nowhere["id"]]
+    assert ids("?priority=P2") == [delivery["id"]]
+    assert ids("?status=new&status=open") == [delivery["id"], nowhere["id"]]
+    assert ids("?status=closed") == []
+    assert ids(f"?opened_from={clock().isoformat()}".replace("+", "%2B")) == [nowhere["id"]]
+    first = api.get("/tickets?limit=1", headers=ADMIN)
+    assert [t["id"] for t in first.json()] == [delivery["id"]]
+    assert first.headers["x-total-count"] == "2"
+    assert ids(f"?limit=1&after={first.headers['x-next-cursor']}") == [nowhere["id"]]
+    assert api.get("/tickets", headers=ALICE).status_code == 403  # an agent works from their own lists
+    assert api.get("/tickets?opened_from=0", headers=ADMIN).status_code == 422
