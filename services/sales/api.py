@@ -82,15 +82,15 @@ def public(row: Row, user: Principal) -> RecordPublic:
 def visible(sales: SalesApplication, user: Principal, kind: str) -> list[Row]:
     """Rows of `kind` the caller may see."""
     views = sales.views.catch_up()
-    owners = access.visible_owners(views, user)
-    return [r for r in views.of_kind(kind) if owners is None or r.owner in owners]
+    keeps = sales.settings.capturer_keeps_access
+    return [r for r in views.of_kind(kind) if access.can_read(views, user, r, keeps)]
 
 
 def one(sales: SalesApplication, user: Principal, record_id: UUID, kind: str) -> RecordPublic:
     """One visible row, else 404."""
     views = sales.views.catch_up()
     row = views.rows.get(record_id)
-    if row is None or row.kind != kind or not access.can_see(views, user, row.owner):
+    if row is None or row.kind != kind or not access.can_read(views, user, row, sales.settings.capturer_keeps_access):
         raise NotFound(kind, record_id)
     return public(row, user)
 

@@ -23,6 +23,9 @@ class SalesSettings(BaseSettings):
     """Events per publish round trip; each batch's acks are awaited before its position is saved."""
     relay_metrics_port: int | None = None
     default_phone_region: str | None = Field(default=None, description="ISO 3166 region for numbers without +.")
+    capturer_keeps_access: bool = Field(
+        default=True, description="A rep keeps reading a lead they captured after it is assigned to someone else."
+    )
     import_chunk_rows: int = Field(default=1000, ge=1, le=20_000)
     """Rows saved per transaction by an import."""
     expiry_interval_seconds: float = Field(default=60.0, gt=0)

@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Mapper, Transcoding
 
 from services.sales import access
-from services.sales.domain import PII_FIELDS, NotFound, StaleVersion
+from services.sales.domain import PII_FIELDS, NotFound, NotOwner, StaleVersion
 from services.sales.settings import SalesSettings
 from services.sales.views import SalesViews
 from shared.platform.auth import Principal
@@ -96,7 +96,11 @@ class SalesStore(Application[UUID]):
         """Load a record `user` may change (else `NotOwner`, or `NotFound` if they may not even see it)."""
         record = self.load(kind, record_id, expected_version)
         owner = getattr(record, "owner", None)
-        if not access.can_see(self.views.catch_up(), user, owner):
+        views = self.views.catch_up()
+        if not access.can_see(views, user, owner):
+            row = views.rows.get(record_id)
+            if row is not None and access.can_read(views, user, row, self.settings.capturer_keeps_access):
+                raise NotOwner(user.subject, record_id)  # they may read it (they captured it), not change it
             raise NotFound(kind.__name__.lower(), record_id)
         access.ensure_can_change(self.views, user, owner, record_id)
         return record

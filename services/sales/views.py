@@ -116,6 +116,7 @@ class SalesViews:
             self.leads_captured += 1
             fields = ("name", "company", "email", "phone", "country", "source", "campaign_id", "external_id")
             data = {f: s[f] for f in fields} | {"status": "open", "score": 0, "reasons": [], "captured_at": at}
+            data["captured_by"] = s.get("captured_by")
             self._put(Row(lead_id, "lead", version, None, None, data))
             for key in self._contacts(self.rows[lead_id]):
                 self.open_contacts.setdefault(key, lead_id)

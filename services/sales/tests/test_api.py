@@ -90,8 +90,16 @@ def test_invalid_phone_is_422_with_a_message_and_writes_nothing(api: TestClient)
 def test_reps_see_only_their_own_leads_managers_their_team(api: TestClient) -> None:
     setup_team(api)
     mine = capture(api)
-    capture(api, {"name": "Jörg", "email": "j@firma.de", "country": "DE"})
+    maxs = capture(api, {"name": "Jörg", "email": "j@firma.de", "country": "DE"})  # by Li; the rules give it to Max
+    assert maxs["owner"] == "max@example.com"
+    assert [lead["id"] for lead in api.get("/leads", headers=MAX).json()] == [maxs["id"]]
+    # Li captured both: she keeps reading Max's (she took the call), but it is his to work
+    assert {lead["id"] for lead in api.get("/leads", headers=LI).json()} == {mine["id"], maxs["id"]}
+    assert api.get(f"/leads/{maxs['id']}", headers=LI).status_code == 200
+    assert api.post(f"/leads/{maxs['id']}/qualify", json={}, headers=LI).status_code == 403
+    api.app.state.sales.settings = api.app.state.sales.settings.model_copy(update={"capturer_keeps_access": False})  # type: ignore[attr-defined]
     assert [lead["id"] for lead in api.get("/leads", headers=LI).json()] == [mine["id"]]
+    assert api.get(f"/leads/{maxs['id']}", headers=LI).status_code == 404
     assert api.get(f"/leads/{mine['id']}", headers=MAX).status_code == 404
     assert api.post(f"/leads/{mine['id']}/qualify", json={}, headers=MAX).status_code == 404
     assert [lead["id"] for lead in api.get("/leads", headers=BOSS).json()] == [mine["id"]]
