@@ -20,9 +20,12 @@ from services.analytics import jobresults
 from services.analytics.csvstream import csv_response
 from services.analytics.jobstore import Job, JobConflict, JobStore, Work
 from shared.platform.auth import Principal, require_roles
+from shared.platform.paging import PageDep
 
 Analyst = Annotated[Principal, require_roles("analyst")]
 router = APIRouter(tags=["jobs"])
+KEPT_JOBS = 10_000
+"""The list pages through the newest this many jobs (older ones stay readable at `/jobs/{id}`)."""
 
 
 def get_job_store(request: Request) -> JobStore:
@@ -64,9 +67,10 @@ async def get_job(job_id: JobId, user: Analyst, store: JobStoreDep) -> Job:
 
 
 @router.get("/jobs", summary="The latest jobs, newest first")
-async def list_jobs(user: Analyst, store: JobStoreDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[Job]:
-    """Running and finished jobs of every kind."""
-    return await store.recent(limit)
+async def list_jobs(user: Analyst, store: JobStoreDep, page: PageDep) -> list[Job]:
+    """Running and finished jobs of every kind, newest first, a page at a time (the newest 10,000)."""
+    jobs = await store.recent(KEPT_JOBS)
+    return page.of(jobs, key=lambda job: (job.created_at.timestamp(), job.id), reverse=True)
 
 
 @router.get(
