@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from shared.platform.auth import AuthSettings
 from shared.platform.kafka import KafkaSettings
+from shared.platform.keywrap import KeySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -50,7 +51,7 @@ def service_settings() -> dict[str, type[BaseSettings]]:
 
 
 SERVICE_SETTINGS = service_settings()
-SETTINGS: tuple[type[BaseSettings], ...] = (*SERVICE_SETTINGS.values(), KafkaSettings, AuthSettings)
+SETTINGS: tuple[type[BaseSettings], ...] = (*SERVICE_SETTINGS.values(), KafkaSettings, AuthSettings, KeySettings)
 """Every settings class a process of our image reads its `CRM_*` environment through."""
 
 API_SETTINGS: dict[str, type[BaseSettings]] = {f"services.{name}.main": cls for name, cls in SERVICE_SETTINGS.items()}

@@ -2,7 +2,8 @@
 
 Each customer's PII in the event store is encrypted with a key of their own. Erasing
 the customer deletes the key: the events stay immutable, but what they hold about the
-customer can no longer be read by anyone.
+customer can no longer be read by anyone. The keys themselves are stored sealed under a
+master key when `CRM_KEYS_MASTER_KEY` is set (`keywrap.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from shared.platform.eventstore import EventStoreSettings
+from shared.platform.keywrap import KeySettings, KeyWrap
 
 KEY_BYTES = 32
 TABLE = "crm_subject_keys"
@@ -64,10 +66,11 @@ class InMemoryKeyStore:
 
 
 class SQLiteKeyStore:
-    """Keys in the service's SQLite file; `secure_delete` overwrites a shredded key on disk."""
+    """Keys in the service's SQLite file, sealed by `wrap`; `secure_delete` overwrites a shredded key on disk."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, wrap: KeyWrap | None = None) -> None:
         self.path = path
+        self.wrap = wrap or KeyWrap()
         with self._connect() as db:
             db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, key BLOB NOT NULL)")
 
@@ -77,8 +80,9 @@ class SQLiteKeyStore:
         return db
 
     def key_for(self, subject: UUID) -> bytes:
+        new = self.wrap.wrap(subject, os.urandom(KEY_BYTES))
         with self._connect() as db:
-            db.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?)", (str(subject), os.urandom(KEY_BYTES)))  # noqa: S608
+            db.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?)", (str(subject), new))  # noqa: S608
         key = self.existing_key(subject)
         assert key is not None
         return key
@@ -86,7 +90,14 @@ class SQLiteKeyStore:
     def existing_key(self, subject: UUID) -> bytes | None:
         with self._connect() as db:
             row = db.execute(f"SELECT key FROM {TABLE} WHERE subject = ?", (str(subject),)).fetchone()  # noqa: S608
-        return bytes(row[0]) if row else None
+            if row is None:
+                return None
+            stored = bytes(row[0])
+            if self.wrap.needs_sealing(stored):  # stored before a master key was set: seal it in place
+                sealed = self.wrap.wrap(subject, stored)
+                update = f"UPDATE {TABLE} SET key = ? WHERE subject = ? AND key = ?"  # noqa: S608
+                db.execute(update, (sealed, str(subject), stored))
+        return self.wrap.unwrap(subject, stored)
 
     def shred(self, subject: UUID) -> None:
         with self._connect() as db:
@@ -117,7 +128,8 @@ class PostgresKeyStore:
     and operators who need proof can run `VACUUM crm_subject_keys` after an erasure.
     """
 
-    def __init__(self, store: EventStoreSettings) -> None:
+    def __init__(self, store: EventStoreSettings, wrap: KeyWrap | None = None) -> None:
+        self.wrap = wrap or KeyWrap()
         conninfo = (
             f"host={store.postgres_host} port={store.postgres_port} dbname={store.postgres_db} "
             f"user={store.postgres_user} password={store.postgres_password.get_secret_value()}"
@@ -131,7 +143,7 @@ class PostgresKeyStore:
         with self.pool.connection() as db:
             db.execute(
                 f"INSERT INTO {TABLE} VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING",  # noqa: S608
-                (str(subject), os.urandom(KEY_BYTES)),
+                (str(subject), self.wrap.wrap(subject, os.urandom(KEY_BYTES))),
             )
         key = self.existing_key(subject)
         assert key is not None
@@ -140,16 +152,28 @@ class PostgresKeyStore:
     def existing_key(self, subject: UUID) -> bytes | None:
         with self.pool.connection() as db:
             row = db.execute(f"SELECT key FROM {TABLE} WHERE subject = %s", (str(subject),)).fetchone()  # noqa: S608
-        return bytes(row[0]) if row else None
+            if row is None:
+                return None
+            stored = bytes(row[0])
+            if self.wrap.needs_sealing(stored):  # stored before a master key was set: seal it in place
+                db.execute(
+                    f"UPDATE {TABLE} SET key = %s WHERE subject = %s AND key = %s",  # noqa: S608
+                    (self.wrap.wrap(subject, stored), str(subject), stored),
+                )
+        return self.wrap.unwrap(subject, stored)
 
     def shred(self, subject: UUID) -> None:
         with self.pool.connection() as db:
             db.execute(f"DELETE FROM {TABLE} WHERE subject = %s", (str(subject),))  # noqa: S608
 
 
-def keystore_for(env: Callable[[str], str | None]) -> KeyStore:
-    """The key store that lives with the event store an `eventsourcing` environment names."""
+def keystore_for(env: Callable[[str], str | None], wrap: KeyWrap | None = None) -> KeyStore:
+    """The key store that lives with the event store an `eventsourcing` environment names.
+
+    Its keys are sealed by `wrap`, by default the one `CRM_KEYS_MASTER_KEY` configures.
+    """
     module = env("PERSISTENCE_MODULE") or ""
+    wrap = wrap or KeyWrap.from_settings(KeySettings())
     if module.endswith("postgres"):
         return PostgresKeyStore(
             EventStoreSettings(
@@ -159,9 +183,10 @@ def keystore_for(env: Callable[[str], str | None]) -> KeyStore:
                 postgres_user=env("POSTGRES_USER") or "crm",
                 postgres_password=SecretStr(env("POSTGRES_PASSWORD") or ""),
                 postgres_db=env("POSTGRES_DBNAME") or "crm",
-            )
+            ),
+            wrap,
         )
     path = env("SQLITE_DBNAME") or ""
     if module.endswith("sqlite") and path not in (":memory:", "") and "mode=memory" not in path:
-        return SQLiteKeyStore(path)
+        return SQLiteKeyStore(path, wrap)
     return InMemoryKeyStore()

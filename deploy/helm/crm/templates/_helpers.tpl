@@ -59,6 +59,11 @@ crm/service: {{ .service }}
       name: {{ required "existingSecret is required: the chart never renders secrets" $v.existingSecret }}
       key: {{ $v.secretKeys.jwtSecret }}
 {{- if $cfg.store }}
+- name: CRM_KEYS_MASTER_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.existingSecret }}
+      key: {{ $v.secretKeys.keysMasterKey }}
 - name: CRM_{{ $up }}_STORE__BACKEND
   value: postgres
 {{- if $v.cnpg.enabled }}
