@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,24 +64,30 @@ def openapi_of(service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return document
 
 
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, method, operation) of every operation in `document`."""
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_operation_has_a_summary_a_tag_and_documented_errors(
     service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     document = openapi_of(service, tmp_path, monkeypatch)
     missing: list[str] = []
-    for path, operations in document["paths"].items():
+    for path, method, operation in operations(document):
         if path in PUBLIC:
             continue
-        for method, operation in operations.items():
-            where = f"{method.upper()} {path}"
-            if not operation.get("summary"):
-                missing.append(f"{where}: no summary")
-            if not operation.get("tags"):
-                missing.append(f"{where}: no tag")
-            documented = [c for c in operation.get("responses", {}) if c.startswith("4") and c != "422"]
-            if path not in PAGES and not documented:  # (FastAPI adds 422 itself to any route with parameters)
-                missing.append(f"{where}: no documented 4xx answer besides validation")
+        where = f"{method.upper()} {path}"
+        if not operation.get("summary"):
+            missing.append(f"{where}: no summary")
+        if not operation.get("tags"):
+            missing.append(f"{where}: no tag")
+        documented = [c for c in operation.get("responses", {}) if c.startswith("4") and c != "422"]
+        if path not in PAGES and not documented:  # (FastAPI adds 422 itself to any route with parameters)
+            missing.append(f"{where}: no documented 4xx answer besides validation")
     assert not missing, "\n".join(missing)
 
 
@@ -91,20 +98,15 @@ def test_every_error_answer_is_documented_as_a_problem_and_only_secured_routes_l
     """One error model (`shared/platform/problems.py`): the documents say what the handlers send."""
     document = openapi_of(service, tmp_path, monkeypatch)
     wrong: list[str] = []
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            secured = bool(operation.get("security"))
-            responses = operation["responses"]
-            for code, response in responses.items():
-                media = list(response.get("content", {}))
-                if code[0] in "45" and (
-                    media[:1] != ["application/problem+json"] or media[1:] not in ([], ["text/html"])
-                ):
-                    wrong.append(f"{method.upper()} {path} {code}: {media}")
-            bearer = {
-                code for code in ("401", "403") if responses.get(code, {}).get("description") == GENERIC[int(code)]
-            }
-            if bearer != ({"401", "403"} if secured else set()):
-                wrong.append(f"{method.upper()} {path}: secured={secured} but bearer answers listed={sorted(bearer)}")
+    for path, method, operation in operations(document):
+        secured = bool(operation.get("security"))
+        responses = operation["responses"]
+        for code, response in responses.items():
+            media = list(response.get("content", {}))
+            if code[0] in "45" and (media[:1] != ["application/problem+json"] or media[1:] not in ([], ["text/html"])):
+                wrong.append(f"{method.upper()} {path} {code}: {media}")
+        bearer = {code for code in ("401", "403") if responses.get(code, {}).get("description") == GENERIC[int(code)]}
+        if bearer != ({"401", "403"} if secured else set()):
+            wrong.append(f"{method.upper()} {path}: secured={secured} but bearer answers listed={sorted(bearer)}")
     assert not wrong, "\n".join(wrong)
     assert {"HTTPValidationError", "ValidationError"}.isdisjoint(document["components"]["schemas"])
