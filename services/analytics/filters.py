@@ -77,6 +77,11 @@ class BadCursor(ValueError):
     """The cursor was not issued by this API for this sort."""
 
 
+MAX_AMOUNT = Decimal(9_000_000_000_000)
+"""The largest amount a filter takes: revenue is kept in micro-units in a 64-bit integer (a 500 beyond, before)."""
+MAX_COUNT = 1_000_000_000
+
+
 class MetricFilter(BaseModel):
     """Conditions on customer metrics; all given conditions must hold (AND)."""
 
@@ -94,8 +99,10 @@ class MetricFilter(BaseModel):
     max_clv: Decimal | None = None
     min_churn_risk: float | None = Field(default=None, ge=0, le=1, description="Churn risk at least this (0..1).")
     max_churn_risk: float | None = Field(default=None, ge=0, le=1)
-    min_revenue: Decimal | None = Field(default=None, description="Net paid revenue at least this.")
-    min_orders: int | None = Field(default=None, ge=0)
+    min_revenue: Decimal | None = Field(
+        default=None, ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Net paid revenue at least this."
+    )
+    min_orders: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     max_days_since_last_purchase: int | None = Field(default=None, ge=0)
     min_days_since_last_purchase: int | None = Field(default=None, ge=0)
     last_purchase_after: IsoDateTime | None = Field(default=None, description="Last purchase strictly after.")
