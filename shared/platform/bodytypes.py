@@ -5,19 +5,15 @@ Pydantic's lax mode turns `true` into 1 and `"3"` into 3 for a number field, so
 a 100 % discount (schemathesis sent both: "schema-violating request accepted"). Every
 number field would need its own strict flag; instead the input policy checks the parsed
 body against the request schema of the operation it is for, as the OpenAPI document
-states it, before any route reads it. Only the coercions pydantic would make silently
-are refused here: a boolean, or text, where the document allows only numbers. Every other
-mismatch pydantic refuses by itself, with its own message.
+states it, before any route reads it (`inputpolicy.BodySchemas` finds that schema). Only
+the coercions pydantic would make silently are refused here: a boolean, or text, where the
+document allows only numbers. Every other mismatch pydantic refuses by itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-
-from fastapi.routing import APIRoute, iter_route_contexts
-from starlette.routing import Match
-from starlette.types import Scope
 
 Schema = dict[str, Any]
 NUMBERS = frozenset({"integer", "number"})
@@ -30,36 +26,6 @@ class TypeRefused(ValueError):
     def __init__(self, loc: list[str | int], message: str) -> None:
         super().__init__(message)
         self.loc, self.message = loc, message
-
-
-class BodySchemas:
-    """The JSON request-body schema of each operation of one app, read once from its OpenAPI document."""
-
-    def __init__(self) -> None:
-        self._found: dict[tuple[str, str], Schema | None] = {}
-
-    def of(self, scope: Scope) -> tuple[Schema, Schema] | None:
-        """(schema, components) of the operation `scope` is for, or None (no such route, no JSON body)."""
-        app = scope.get("app")
-        if app is None or not hasattr(app, "openapi"):
-            return None
-        route = next(
-            (r for r in iter_route_contexts(app.routes) if r.matches(scope)[0] is Match.FULL),
-            None,
-        )
-        if route is None or not isinstance(route.original_route, APIRoute):
-            return None
-        key = (str(scope["method"]), str(route.path_format))
-        document: dict[str, Any] = app.openapi()
-        if key not in self._found:
-            operation = document.get("paths", {}).get(route.path_format, {}).get(scope["method"].lower(), {})
-            content = (operation.get("requestBody") or {}).get("content", {})
-            media = content.get("application/json") or next(
-                (m for name, m in content.items() if name.endswith("+json")), None
-            )
-            self._found[key] = (media or {}).get("schema")
-        schema = self._found[key]
-        return None if schema is None else (schema, document.get("components", {}).get("schemas", {}))
 
 
 def check_types(value: Any, schema: Schema, components: Schema, loc: list[str | int] | None = None) -> None:

@@ -37,10 +37,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from fastapi.responses import JSONResponse
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.platform.bodytypes import BodySchemas, TypeRefused, check_types
-from shared.platform.openapi import amend_openapi
+from shared.platform.bodytypes import Schema, TypeRefused, check_types
+from shared.platform.openapi import amend_openapi, api_routes
 from shared.platform.problems import problem, validation_problem
 
 TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
@@ -115,44 +116,57 @@ def nfc(value: Any) -> Any:
     return value
 
 
+UNREAD = object()
+"""The value of a body the policy did not parse (empty, a form, or not JSON: FastAPI answers those)."""
+
+
 def check_body(body: bytes, media: str = "json") -> bytes:
     """The body to pass on (its strings in NFC); `Refused` when it breaks the policy. Empty is left to the route."""
+    return checked_body(body, media)[0]
+
+
+def checked_body(body: bytes, media: str = "json") -> tuple[bytes, Any]:
+    """`check_body`, and the parsed JSON value it checked (`UNREAD` for others), so nothing parses it twice."""
     if not body:
-        return body
+        return body, UNREAD
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Refused(["body", exc.start], "json_invalid", "the body is not UTF-8") from None
     if media == "form":
-        try:
-            fields = parse_qs(text, keep_blank_values=True, errors="strict")
-        except UnicodeDecodeError:
-            raise Refused(["body"], "string_unicode", "a form field is not UTF-8 once decoded") from None
-        check_value(fields, ["body"])
-        return body if _is_nfc(fields) else urlencode(nfc(fields), doseq=True).encode()
+        return _checked_fields(text, "body", "a form field") or body, UNREAD
     try:
         value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
     except Refused:
         raise
     except ValueError:  # not JSON at all, or an integer too long: FastAPI answers it as it always has
-        return body
+        return body, UNREAD
     check_value(value, ["body"])
-    return body if _is_nfc(value) else json.dumps(nfc(value), ensure_ascii=False).encode()
+    if _is_nfc(value):
+        return body, value
+    value = nfc(value)
+    return json.dumps(value, ensure_ascii=False).encode(), value
 
 
 def check_query(query: bytes) -> bytes:
     """The query string to pass on (its names and values in NFC); `Refused` when one breaks the text rules."""
     if not query:
         return query
-    try:  # as Starlette reads it: raw bytes as Latin-1, percent-escapes as UTF-8
-        fields = parse_qs(query.decode("latin-1"), keep_blank_values=True, errors="strict")
+    # as Starlette reads it: raw bytes as Latin-1, percent-escapes as UTF-8
+    return _checked_fields(query.decode("latin-1"), "query", "a query parameter") or query
+
+
+def _checked_fields(text: str, where: str, what: str) -> bytes | None:
+    """A URL-encoded form or query string refused on the text rules; its NFC form, or None if it is one already."""
+    try:
+        fields = parse_qs(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
-        raise Refused(["query"], "string_unicode", "a query parameter is not UTF-8 once decoded") from None
+        raise Refused([where], "string_unicode", f"{what} is not UTF-8 once decoded") from None
     for name, values in fields.items():
-        _check_text(name, ["query"], "a parameter name")
+        _check_text(name, [where], "a parameter name")
         for value in values:
-            _check_text(value, ["query", name])
-    return query if _is_nfc(fields) else urlencode(nfc(fields), doseq=True).encode()
+            _check_text(value, [where, name])
+    return None if _is_nfc(fields) else urlencode(nfc(fields), doseq=True).encode()
 
 
 def refusal(refused: Refused) -> JSONResponse:
@@ -185,6 +199,37 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+class BodySchemas:
+    """The JSON request-body schema of each operation of one app, read once from its OpenAPI document.
+
+    The middleware runs before routing, so it finds the request's route itself, among the
+    app's API routes (listed once: they do not change once the app serves).
+    """
+
+    def __init__(self) -> None:
+        self._routes: list[Any] | None = None
+        self._found: dict[tuple[str, str], Schema | None] = {}
+
+    def of(self, scope: Scope) -> tuple[Schema, Schema] | None:
+        """(schema, components) of the operation `scope` is for, or None (no such route, no JSON body)."""
+        app = scope.get("app")
+        if app is None or not hasattr(app, "openapi"):
+            return None
+        if self._routes is None:
+            self._routes = api_routes(app)
+        route = next((r for r in self._routes if r.matches(scope)[0] is Match.FULL), None)
+        if route is None:
+            return None
+        method, document = str(scope["method"]), app.openapi()
+        key = (method, str(route.path_format))
+        if key not in self._found:
+            operation = document["paths"].get(route.path_format, {}).get(method.lower(), {})
+            content = (operation.get("requestBody") or {}).get("content", {})
+            self._found[key] = next((m.get("schema") for name, m in content.items() if kind_of(name) == "json"), None)
+        schema = self._found[key]
+        return None if schema is None else (schema, document.get("components", {}).get("schemas", {}))
+
+
 class InputPolicyMiddleware:
     """Checks every JSON request body against the policy before the app sees it, then replays it."""
 
@@ -193,19 +238,18 @@ class InputPolicyMiddleware:
         self.max_bytes = max_bytes
         self.bodies = BodySchemas()
 
-    def _check_types(self, scope: Scope, body: bytes) -> None:
+    def _check_types(self, scope: Scope, value: Any) -> None:
         """Refuse a boolean or text where the operation's document allows only a number (`bodytypes.py`)."""
-        found = self.bodies.of(scope) if body else None
+        found = self.bodies.of(scope) if value is not UNREAD else None
         if found is None:
-            return
-        try:
-            value = json.loads(body)
-        except ValueError:  # not JSON: FastAPI answers it
             return
         try:
             check_types(value, *found)
         except TypeRefused as refused:
             raise Refused(refused.loc, "number_type", refused.message) from None
+
+    def _too_large(self) -> JSONResponse:
+        return problem(413, f"the request body is over {self.max_bytes:,} bytes", error="PayloadTooLarge")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("query_string"):
@@ -220,10 +264,9 @@ class InputPolicyMiddleware:
         if media is None:
             await self.app(scope, receive, send)
             return
-        too_large = problem(413, f"the request body is over {self.max_bytes:,} bytes", error="PayloadTooLarge")
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await too_large(scope, receive, send)
+            await self._too_large()(scope, receive, send)
             return
         chunks: list[bytes] = []
         size, more = 0, True
@@ -235,15 +278,14 @@ class InputPolicyMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await too_large(scope, receive, send)
+                await self._too_large()(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         try:
-            passed = check_body(body, media)
-            if media == "json":
-                self._check_types(scope, passed)
+            passed, value = checked_body(body, media)
+            self._check_types(scope, value)
         except Refused as refused:
             await refusal(refused)(scope, receive, send)
             return

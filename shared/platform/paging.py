@@ -24,6 +24,8 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, RouteContext
 
+from shared.platform.openapi import route_operations, uses
+
 T = TypeVar("T")
 Key = tuple[str | int | float, ...]
 DEFAULT_LIMIT = 100
@@ -101,16 +103,6 @@ def _decode(cursor: str) -> Key:
 
 def pages_in(document: dict[str, Any], routes: Iterable[APIRoute | RouteContext]) -> None:
     """Document the paging headers on the 200 answer of every list that takes a `Page`."""
-    for route in routes:
-        if not any(d.call is Page for d in _dependants(route.dependant)):
-            continue
-        for method in route.methods or ():
-            operation = document["paths"].get(route.path_format, {}).get(method.lower())
-            if operation and "200" in operation.get("responses", {}):
-                operation["responses"]["200"].setdefault("headers", {}).update(HEADERS)
-
-
-def _dependants(dependant: Any) -> Iterable[Any]:
-    yield dependant
-    for sub in dependant.dependencies:
-        yield from _dependants(sub)
+    for route, operation in route_operations(document, routes):
+        if uses(route, Page) and "200" in operation.get("responses", {}):
+            operation["responses"]["200"].setdefault("headers", {}).update(HEADERS)

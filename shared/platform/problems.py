@@ -29,7 +29,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
@@ -38,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.platform.auth import current_principal
-from shared.platform.openapi import amend_openapi, api_routes
+from shared.platform.openapi import amend_openapi, api_routes, dependants, route_operations, uses
 
 MEDIA_TYPE = "application/problem+json"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -165,19 +164,12 @@ GENERIC = {
 REF = "#/components/schemas/"
 
 
-def _dependencies(dependant: Dependant) -> Iterable[Dependant]:
-    yield dependant
-    for sub in dependant.dependencies:
-        yield from _dependencies(sub)
-
-
 def derived_codes(route: APIRoute | RouteContext) -> set[int]:
     """The generic codes this route can answer, read from its parameters, body and dependencies."""
-    dependants = list(_dependencies(route.dependant))
     codes: set[int] = set()
-    if any(d.call is current_principal for d in dependants):
+    if uses(route, current_principal):
         codes |= {401, 403}
-    if any(d.path_params or d.query_params or d.header_params or d.cookie_params for d in dependants):
+    if any(d.path_params or d.query_params or d.header_params or d.cookie_params for d in dependants(route.dependant)):
         codes.add(422)
     if route.body_field is not None:
         codes |= {400, 422}
@@ -199,20 +191,14 @@ def add_problems(document: dict[str, Any], routes: Sequence[APIRoute | RouteCont
     for model in (Problem, FieldProblem):
         schemas[model.__name__] = model.model_json_schema(ref_template=REF + "{model}")
     schemas["Problem"].pop("$defs", None)
-    for route in routes:
-        if not route.include_in_schema:
-            continue
-        for method in route.methods or ():
-            operation = document["paths"].get(route.path_format, {}).get(method.lower())
-            if operation is None:
-                continue
-            responses = operation.setdefault("responses", {})
-            for code in sorted(derived_codes(route)):
-                responses.setdefault(str(code), {"description": GENERIC[code]})
-            page = _media_type_of(route) or _page_of(responses)
-            for code, response in responses.items():
-                if code[0] in "45":
-                    _as_problem(response, code, page)
+    for route, operation in route_operations(document, routes):
+        responses = operation.setdefault("responses", {})
+        for code in sorted(derived_codes(route)):
+            responses.setdefault(str(code), {"description": GENERIC[code]})
+        page = _media_type_of(route) or _page_of(responses)
+        for code, response in responses.items():
+            if code[0] in "45":
+                _as_problem(response, code, page)
     _drop_unused(document, schemas, ("HTTPValidationError", "ValidationError"))
 
 

@@ -168,18 +168,14 @@ def run(quick: bool) -> list[Figure]:
             met=None if quick else ratio >= 0.05 and found["projected"] >= 5_000,
             seconds=found["seconds"],
         ),
-        Figure(
-            bench="projector catch-up",
-            size=f"{events:,} events / {customers:,} customers",
-            figure="events/s vs the store alone",
-            value=found["projected"],
-            unit="ev/s",
-            baseline=f"its store calls by raw pymongo ({sample:,} events)",
-            baseline_value=ceiling,
-            goal="-",
-            met=None,
-            seconds=ceiling_seconds,
-            notes="store ceiling: the projector's reads and writes alone (tests/bench/store_ceiling.py)",
+        store_ceiling.figure(
+            "projector catch-up",
+            f"{events:,} events / {customers:,} customers",
+            found["projected"],
+            f"its store calls by raw pymongo ({sample:,} events)",
+            ceiling,
+            ceiling_seconds,
+            "the projector's reads and writes alone",
         ),
     ]
 

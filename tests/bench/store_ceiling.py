@@ -30,6 +30,7 @@ from services.analytics.projector import parse
 from shared.events.topics import SALES
 from shared.platform.kafka import KafkaSettings
 from shared.platform.topicadmin import delete_topics, ensure_topics
+from tests.bench.figures import Figure
 
 Planned = tuple[int, list[str], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
 """One batch: events, ids read, timeline entries, documents first seen, documents replaced."""
@@ -141,3 +142,20 @@ def rebuild_rate(mongo_url: str, items: list[Item], batch_size: int) -> tuple[fl
             db.customer_360.insert_many(everyone[start : start + 1_000], ordered=False)
         seconds = time.perf_counter() - started
     return len(items) / seconds, seconds
+
+
+def figure(bench: str, size: str, value: float, calls: str, ceiling: float, seconds: float, notes: str) -> Figure:
+    """The row "events/s vs the store alone": `value` beside the rate of `calls` made by raw pymongo."""
+    return Figure(
+        bench=bench,
+        size=size,
+        figure="events/s vs the store alone",
+        value=value,
+        unit="ev/s",
+        baseline=calls,
+        baseline_value=ceiling,
+        goal="-",
+        met=None,
+        seconds=seconds,
+        notes=f"store ceiling: {notes} (tests/bench/store_ceiling.py)",
+    )
