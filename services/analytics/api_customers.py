@@ -43,8 +43,8 @@ Db = AsyncDatabase[dict[str, Any]]
 
 COLUMNS = (
     "id", "country", "lifecycle_stage", "value_tier", "rfm_score", "recency_days", "frequency", "monetary",
-    "order_count", "revenue", "currency", "first_purchase_at", "last_purchase_at", "clv", "p_alive",
-    "expected_purchases", "expected_order_value", "churn_risk", "metrics_as_of",
+    "order_count", "revenue", "currency", "revenue_by_currency", "orders_by_currency", "first_purchase_at",
+    "last_purchase_at", "clv", "p_alive", "expected_purchases", "expected_order_value", "churn_risk", "metrics_as_of",
 )  # fmt: skip
 FLAT = {
     "rfm_score": "rfm.score",

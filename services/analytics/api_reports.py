@@ -18,7 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
-from services.analytics import jobresults
+from services.analytics import fxrates, jobresults
 from services.analytics.api_customers import ERRORS, JOB_ACCEPTED, Db, DbDep
 from services.analytics.api_jobs import JobStoreDep, start_job
 from services.analytics.csvstream import csv_response, from_list
@@ -48,12 +48,20 @@ def window(params: ReportParams, request: Request) -> Window:
 
 
 async def _answer(
-    db: Db, name: str, w: Window, params: ReportParams, sources: tuple[Source, ...], build: Build
+    db: Db, name: str, w: Window, params: ReportParams, sources: tuple[Source, ...], build: Build, rates: Db
 ) -> Served:
-    """The report over `w`: from its snapshot for the default window (no `since`/`until`), else computed now."""
+    """The report over `w`: from its snapshot for the default window (no `since`/`until`), else computed now.
+
+    Converted figures are added after, so a snapshot never depends on the rate table.
+    """
     if params.since is None and params.until is None:
-        return await served(db, name, w, sources, build)
-    return Served(await build(db, w), w.until)
+        answer = await served(db, name, w, sources, build)
+    else:
+        answer = Served(await build(db, w), w.until)
+    if params.convert:
+        table = await fxrates.load(rates, w.currency)
+        return replace(answer, report=fxrates.convert(answer.report, w, table))
+    return answer
 
 
 def _meta(name: str, w: Window, answer: Served) -> dict[str, Any]:
@@ -66,10 +74,10 @@ def _route(
     name: str, build: Build, sources: tuple[Source, ...]
 ) -> Callable[..., Awaitable[dict[str, Any] | StreamingResponse]]:
     async def report(
-        params: Annotated[ReportParams, Query()], request: Request, user: Analyst, db: DbDep
+        params: Annotated[ReportParams, Query()], request: Request, user: Analyst, db: DbDep, store: JobStoreDep
     ) -> dict[str, Any] | StreamingResponse:
         w = window(params, request)
-        answer = await _answer(db, name, w, params, sources, build)
+        answer = await _answer(db, name, w, params, sources, build, store.db)
         result = answer.report
         if params.format == "csv":
             return csv_response(result.columns, from_list(result.rows), f"{name}.csv")
@@ -92,7 +100,7 @@ def _job_route(name: str, build: Build, sources: tuple[Source, ...]) -> Callable
 
         async def work(progress: Report) -> dict[str, Any]:
             progress("computing", 0, None)
-            answer = await _answer(db, name, w, params, sources, build)
+            answer = await _answer(db, name, w, params, sources, build, store.db)
             progress("keeping", 0, len(answer.report.rows))
             kept = await jobresults.keep(store.db, current_job(), from_list(answer.report.rows), datetime.now(UTC))
             meta: dict[str, Any] = jsonable_encoder(_meta(name, w, answer) | {"summary": answer.report.summary})

@@ -20,11 +20,13 @@ MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 def cell(value: Any) -> Any:
-    """A CSV cell: None empty, Decimal exact, nested values as their string form."""
+    """A CSV cell: None empty, Decimal exact, a mapping as `key value` pairs (`CNY 118659.95; USD 3.00`)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, dict):
+        return "; ".join(f"{key} {cell(item)}" for key, item in value.items())
     return value
 
 

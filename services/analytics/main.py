@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
-from services.analytics import api_customers, api_jobs, api_reports, dashboard
+from services.analytics import api_customers, api_fxrates, api_jobs, api_reports, dashboard
 from services.analytics.api import router
 from services.analytics.api_models import models_router
 from services.analytics.generations import ActiveProjection, Generations
@@ -57,6 +57,7 @@ def create_app(settings: AnalyticsSettings, auth: AuthSettings, kafka: KafkaSett
     app.include_router(api_reports.router)
     app.include_router(models_router(settings))
     app.include_router(api_jobs.router)
+    app.include_router(api_fxrates.router)
     app.include_router(dashboard.router)
     return app
 

@@ -53,6 +53,9 @@ class Facts:
     purchases: tuple[datetime, ...]
     """Purchase dates, ascending (never empty)."""
     revenue: Decimal
+    """Net paid in the reporting currency (what RFM and tiers rank)."""
+    by_currency: tuple[tuple[str, int, Decimal], ...] = ()
+    """(currency, orders, net paid) for every currency the customer bought in, sorted by code."""
 
     @property
     def first(self) -> datetime:
@@ -70,8 +73,13 @@ def facts_of(customer_id: str, orders: Sequence[Order], currency: str) -> Facts 
     dates = sorted(o.placed_at for o in orders if o.is_purchase and o.placed_at is not None)
     if not dates:
         return None
-    revenue = sum((o.net for o in orders if o.currency == currency and not o.cancelled), Decimal(0))
-    return Facts(customer_id, tuple(dates), revenue)
+    counted: dict[str, tuple[int, Decimal]] = {}
+    for o in orders:
+        if o.currency is not None and not o.cancelled:
+            n, net = counted.get(o.currency, (0, Decimal(0)))
+            counted[o.currency] = (n + o.is_purchase, net + o.net)
+    by_currency = tuple((c, n, net) for c, (n, net) in sorted(counted.items()))
+    return Facts(customer_id, tuple(dates), counted.get(currency, (0, Decimal(0)))[1], by_currency)
 
 
 def micros(amount: Decimal) -> int:
@@ -165,6 +173,8 @@ def compute(
             "order_count": len(f.purchases),
             "revenue": str(f.revenue),
             "revenue_micros": micros(f.revenue),
+            "revenue_by_currency": {c: str(net) for c, _, net in f.by_currency},
+            "orders_by_currency": {c: n for c, n, _ in f.by_currency},
         }
     return result
 
@@ -181,6 +191,8 @@ def empty_metrics() -> dict[str, Any]:
         "order_count": 0,
         "revenue": "0",
         "revenue_micros": 0,
+        "revenue_by_currency": {},
+        "orders_by_currency": {},
     }
 
 

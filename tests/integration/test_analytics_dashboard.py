@@ -52,6 +52,8 @@ def history(seed: int = 7) -> list[Item]:
         last = rng.randint(first, 265) if n % 3 else rng.randint(first, first + 60)
         days = sorted({first, last, *(rng.randint(first, last) for _ in range(rng.randint(0, 6)))})
         items += [order(s, customer, f"{rng.randint(10, 300)}.00", day, "USD") for day in days]
+        if n % 7 == 0:  # some buy in yuan too: shown in their own chart and tile, never added to dollars
+            items.append(order(s, customer, f"{rng.randint(100, 3000)}.00", last, "CNY"))
         if n % 5 == 0:
             deal = str(uuid4())
             items.append(s.make("crm.sales.opportunity_opened.v1", deal, customer, opportunity_id=deal, currency="USD"))
@@ -87,6 +89,8 @@ def check_page(browser: Browser, platform: Platform, orders_of: dict[str, int]) 
 
     assert page.locator("#kpis .tile").count() >= 3
     assert page.locator("#revenue rect.bar").count() >= 10
+    expect(page.locator("#revenue").get_by_text("net revenue in CNY")).to_have_count(1)
+    expect(page.locator("#kpis .tile").filter(has_text="revenue CNY")).to_have_count(1)
     assert page.locator("#cohorts td.cell").count() >= 10
     assert page.locator("#lifecycle rect.bar").count() >= 2
     assert page.locator("#tiers rect.bar").count() >= 2

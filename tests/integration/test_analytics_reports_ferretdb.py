@@ -105,3 +105,21 @@ def test_every_report_round_trips_through_its_snapshot_and_a_job_refreshes_those
     third = everything()
     moved = {name for name in REPORTS if third[name]["computed_at"] != first[name]["computed_at"]}
     assert moved == {"kpis", "lifecycle", "clv", "churn-watch", "acquisition"}
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite"])
+def test_the_rate_table_on_ferretdb_converts_the_revenue_report(platform: Platform) -> None:
+    """Entered (201), corrected (200), used by `convert=true`, removed (204), then gone (404)."""
+    platform.start("analytics")
+    load(platform)
+    url, admin = platform.url("analytics"), platform.headers("admin")
+    rate = f"{url}/fx-rates/CNY/2020-01-01"
+    assert httpx.put(rate, json={"rate": "0.2"}, headers=admin, timeout=30).status_code == 201
+    assert httpx.put(rate, json={"rate": "0.14"}, headers=admin, timeout=30).status_code == 200
+    listed = httpx.get(f"{url}/fx-rates", headers=platform.headers("analyst"), timeout=30).json()
+    assert [(r["currency"], r["rate"]) for r in listed] == [("CNY", "0.14")]
+    body = httpx.get(f"{url}/reports/revenue", params=PARAMS | {"convert": "true"}, headers=admin, timeout=30).json()
+    assert body["rows"]
+    assert all(r["converted_net_revenue"] == r["net_revenue"] for r in body["rows"] if r["currency"] == "USD")
+    assert httpx.delete(rate, headers=admin, timeout=30).status_code == 204
+    assert httpx.delete(rate, headers=admin, timeout=30).status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,6 +13,8 @@ from services.analytics.reports.periods import parse_time, period_index, period_
 from services.analytics.reports.source import METRICS, Db, Report, Window, money, purchase_dates, ratio
 
 MONEY_AT = {IMPORTED: ("paid_at", "total"), PAID: ("paid_at", "amount"), REFUNDED: ("refunded_at", "amount")}
+IN_CURRENCY = ("orders", "revenue", "average_order_value")
+"""KPIs counted per currency: the reporting currency's in the plain rows, each other's in a row of its own."""
 COUNT_AT = {IMPORTED: "placed_at", PLACED: "placed_at", CANCELLED: "cancelled_at"}
 
 
@@ -134,30 +137,49 @@ async def churn_rate(db: Db, w: Window) -> Report:
 
 
 async def kpis(db: Db, w: Window) -> Report:
-    """Headline numbers from `customer_metrics`: customers, purchasers, revenue, AOV, repeat rate, stages, CLV."""
+    """Headline numbers from `customer_metrics`: customers, purchasers, revenue, AOV, repeat rate, stages, CLV.
+
+    `revenue`, `orders` and `average_order_value` are the reporting currency's; every
+    currency customers bought in has its own in `revenue_by_currency`,
+    `orders_by_currency` and `average_order_value_by_currency` (never converted here).
+    """
     c: Counter[str] = Counter()
-    revenue_micros, clv_total, clv_n, risk_total, risk_n = 0, 0.0, 0, 0.0, 0
+    clv_total, clv_n, risk_total, risk_n = 0.0, 0, 0.0, 0
+    revenues: dict[str, Decimal] = defaultdict(Decimal)
+    orders: Counter[str] = Counter()
     async for doc in db[METRICS].find({"merged_into": None}, {"rfm": 0}):
         c["customers"] += 1
         c["purchasers"] += doc.get("order_count", 0) > 0
         c["repeat_purchasers"] += doc.get("order_count", 0) > 1
-        c["orders"] += doc.get("order_count", 0)
         c[f"stage_{doc.get('lifecycle_stage')}"] += 1
-        revenue_micros += doc.get("revenue_micros", 0)
+        for currency, amount in (doc.get("revenue_by_currency") or {}).items():
+            revenues[currency] += Decimal(amount)
+        orders.update(doc.get("orders_by_currency") or {})
         if isinstance(clv := (doc.get("clv") or {}).get("clv"), int | float):
             clv_total, clv_n = clv_total + clv, clv_n + 1
         if isinstance(risk := (doc.get("churn") or {}).get("risk"), int | float):
             risk_total, risk_n = risk_total + risk, risk_n + 1
-    total = Decimal(revenue_micros).scaleb(-6)
+    currencies = sorted(set(revenues) | set(orders) | {w.currency}, key=lambda code: (code != w.currency, code))
+    aov = {k: money(revenues[k] / orders[k]) if orders[k] else None for k in currencies}
     summary = {
-        "customers": c["customers"], "purchasers": c["purchasers"], "orders": c["orders"],
-        "revenue": money(total), "currency": w.currency,
-        "average_order_value": money(total / c["orders"]) if c["orders"] else None,
+        "customers": c["customers"], "purchasers": c["purchasers"], "orders": orders[w.currency],
+        "revenue": money(revenues[w.currency]), "currency": w.currency,
+        "average_order_value": aov[w.currency],
         "repeat_purchase_rate": ratio(c["repeat_purchasers"], c["purchasers"]),
         "active_customers": sum(c[f"stage_{s}"] for s in ("new", "active", "returning")),
         "dormant_customers": c["stage_dormant"], "churned_customers": c["stage_churned"],
         "churned_share": ratio(c["stage_churned"], c["purchasers"]),
         "average_clv": round(clv_total / clv_n, 2) if clv_n else None,
         "average_churn_risk": round(risk_total / risk_n, 4) if risk_n else None,
+        "revenue_by_currency": {k: money(revenues[k]) for k in currencies},
+        "orders_by_currency": {k: orders[k] for k in currencies},
+        "average_order_value_by_currency": aov,
     }  # fmt: skip
-    return Report(["kpi", "value"], [{"kpi": k, "value": v} for k, v in summary.items()], summary)
+    rows = [{"kpi": k, "value": v, "currency": w.currency if k in IN_CURRENCY else None}
+            for k, v in summary.items() if not isinstance(v, dict)]  # fmt: skip
+    per_currency: dict[str, Mapping[str, object]] = {
+        "orders": orders, "revenue": {k: money(revenues[k]) for k in currencies}, "average_order_value": aov
+    }  # fmt: skip
+    rows += [{"kpi": k, "value": per_currency[k][code], "currency": code}
+             for code in currencies[1:] for k in IN_CURRENCY]  # fmt: skip
+    return Report(["kpi", "value", "currency"], rows, summary)

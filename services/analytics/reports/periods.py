@@ -62,3 +62,24 @@ def parse_time(value: str) -> datetime:
 def days(delta: timedelta) -> float:
     """A duration in days."""
     return delta.total_seconds() / 86_400
+
+
+def period_first_day(label: str, period: Period) -> date:
+    """The first day of the period labelled `label` (inverse of `period_key`)."""
+    if period == "day":
+        return date.fromisoformat(label)
+    if period == "week":
+        year, week = label.split("-W")
+        return date.fromisocalendar(int(year), int(week), 1)
+    if period == "month":
+        return date.fromisoformat(f"{label}-01")
+    if period == "quarter":
+        year, quarter = label.split("-Q")
+        return date(int(year), (int(quarter) - 1) * 3 + 1, 1)
+    return date(int(label), 1, 1)
+
+
+def period_last_day(label: str, period: Period) -> date:
+    """The last day of the period labelled `label`."""
+    following = period_start(period_index(period_first_day(label, period), period) + 1, period)
+    return following - timedelta(days=1)

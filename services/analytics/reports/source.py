@@ -47,6 +47,12 @@ class ReportParams(BaseModel):
         default=None, description="Only events before this time (default: now; 3000 at the latest)."
     )
     format: str = Field(default="json", pattern="^(json|csv)$", description="csv streams the rows.")
+    convert: bool = Field(
+        default=False,
+        description="Add figures converted to the reporting currency with the admins' dated rates (`/fx-rates`) "
+        "beside the amounts in their own currencies: a series row at its period's closing rate, a KPI total at "
+        "`until`'s; an amount without a rate converts to null and is named in `summary.missing_rates`.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ReportParams:

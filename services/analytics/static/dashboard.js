@@ -162,10 +162,14 @@
 
   const loaders = {
     async kpis(target) {
-      const payload = await api("/reports/kpis");
+      const payload = await api("/reports/kpis?convert=true");
       const source = payload.summary && typeof payload.summary === "object" ? payload.summary : payload;
       const scalar = (v) => typeof v === "number" || (typeof v === "string" && num(v) !== null);
       const tiles = Object.entries(source).filter(([, v]) => scalar(v));
+      // Money in each other currency gets its own tile: it is never added to the reporting currency's.
+      const reporting = source.currency;
+      for (const [code, v] of Object.entries(source.revenue_by_currency || {}))
+        if (code !== reporting) tiles.push([`revenue ${code}`, v]);
       if (!tiles.length) return empty(target);
       target.replaceChildren(
         ...tiles.map(([k, v]) =>
@@ -174,11 +178,35 @@
       );
     },
     async revenue(target) {
-      const payload = await api("/reports/revenue?period=month");
-      const rows = rowsOf(payload).filter((r) => !payload.currency || !r.currency || r.currency === payload.currency);
+      // One chart per currency, the reporting currency's first; a total in it only when every amount had a rate.
+      const payload = await api("/reports/revenue?period=month&convert=true");
+      const rows = rowsOf(payload);
       if (!rows.length) return empty(target);
-      bars(target, rows.map((r) => [labelOf(r), valueOf(r, ["net_revenue", "revenue", "amount", "total"])]));
-      if (payload.currency) target.append(el("div", { class: "stats" }, `amounts in ${payload.currency}`));
+      const summary = payload.summary || {};
+      const currencies = summary.currencies || [...new Set(rows.map((r) => r.currency))];
+      const charts = [];
+      const converted = new Map();
+      let whole = rows.some((r) => r.currency !== summary.reporting_currency);
+      for (const r of rows) {
+        const v = num(r.converted_net_revenue);
+        if (v === null) whole = false;
+        converted.set(labelOf(r), (converted.get(labelOf(r)) || 0) + (v || 0));
+      }
+      if (whole) charts.push([`all currencies in ${summary.converted_to} (admins' dated rates)`, [...converted.entries()]]);
+      for (const code of currencies) {
+        const mine = rows.filter((r) => r.currency === code);
+        charts.push([`net revenue in ${code}`, mine.map((r) => [labelOf(r), valueOf(r, ["net_revenue", "revenue"])])]);
+      }
+      target.replaceChildren();
+      for (const [title, points] of charts) {
+        const box = el("div", { class: "chart" });
+        bars(box, points);
+        target.append(el("div", { class: "stats" }, title), box);
+      }
+      if ((summary.missing_rates || []).length && currencies.length > 1) {
+        const codes = [...new Set(summary.missing_rates.map((m) => m.currency))].join(", ");
+        target.append(el("div", { class: "stats" }, `no total in ${summary.converted_to}: no rate for ${codes}`));
+      }
     },
     async cohorts(target) {
       const rows = rowsOf(await api("/reports/cohorts?period=month"));

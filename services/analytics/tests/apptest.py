@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from services.analytics import api_customers, api_jobs, api_reports
+from services.analytics import api_customers, api_fxrates, api_jobs, api_reports
 from services.analytics.jobstore import JobStore
 from services.analytics.settings import MetricsSettings
 from services.analytics.tests.memorydb import Database
@@ -36,6 +36,7 @@ def client(db: Database, rules: MetricsSettings | None = None, now: datetime | N
     app.include_router(api_customers.router)
     app.include_router(api_reports.router)
     app.include_router(api_jobs.router)
+    app.include_router(api_fxrates.router)
     if now is not None:
         app.dependency_overrides[api_customers.utcnow] = lambda: now
     return TestClient(app)

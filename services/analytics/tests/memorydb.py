@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 from pymongo import ReplaceOne, UpdateOne
@@ -140,20 +141,23 @@ class Collection:
             raise DuplicateKeyError(f"duplicate _id {doc['_id']!r}", 11000)
         self.docs[doc["_id"]] = copy.deepcopy(doc)
 
-    async def delete_one(self, query: Doc) -> None:
+    async def delete_one(self, query: Doc) -> SimpleNamespace:
         self.filters.append(query)
         target = next((k for k, d in self.docs.items() if matches(d, query)), MISSING)
         if target is not MISSING:
             del self.docs[target]
+        return SimpleNamespace(deleted_count=int(target is not MISSING))
 
     async def delete_many(self, query: Doc) -> None:
         self.filters.append(query)
         for key in [k for k, d in self.docs.items() if matches(d, query)]:
             del self.docs[key]
 
-    async def replace_one(self, query: Doc, doc: Doc, upsert: bool = False) -> None:
-        if query["_id"] in self.docs or upsert:
+    async def replace_one(self, query: Doc, doc: Doc, upsert: bool = False) -> SimpleNamespace:
+        matched = int(query["_id"] in self.docs)
+        if matched or upsert:
             self.docs[query["_id"]] = copy.deepcopy(doc)
+        return SimpleNamespace(matched_count=matched)
 
     async def update_one(self, query: Doc, update: Doc, upsert: bool = False) -> None:
         target = next((d for d in self.docs.values() if matches(d, query)), None)
