@@ -8,6 +8,7 @@ scheduler's test/ops time setting, decide what "now" is.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,7 +20,17 @@ from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import EnvType
 
 from services.support.assignment import next_agent
-from services.support.desk import DESK_ID, CustomerRecord, Desk, Feedback, Queue, customer_record_id
+from services.support.desk import (
+    DESK_ID,
+    GENERAL,
+    GENERAL_NAME,
+    CustomerRecord,
+    Desk,
+    Feedback,
+    Queue,
+    customer_record_id,
+    queue_id_for,
+)
 from services.support.domain import (
     PII_FIELDS,
     CustomerErased,
@@ -45,6 +56,9 @@ MAX_MERGE_HOPS = 20
 def system_clock() -> datetime:
     """The real time, in UTC."""
     return datetime.now(UTC)
+
+
+log = logging.getLogger("crm.support")
 
 
 class SupportApplication(Application[UUID]):
@@ -147,13 +161,13 @@ class SupportApplication(Application[UUID]):
         ticket_id: UUID | None = None,
         source_interaction_id: UUID | None = None,
     ) -> UUID:
-        """Open a ticket in its category's tier-1 queue, for the next agent in rotation; idempotent with `ticket_id`."""
+        """Open a ticket in its tier-1 queue (the routing rule), for the next agent in rotation; idempotent by id."""
         if ticket_id is not None and ticket_id in self.repository:
             return ticket_id
         if priority not in PRIORITIES:
             raise InvalidInput(f"priority must be one of {PRIORITIES}, not {priority!r}")
         desk = self.desk()
-        queue_id = self.views.queue_for(category.strip().casefold(), 1)
+        queue_id = self._queue_for(category.strip().casefold(), 1)
         ticket = Ticket.open(
             customer_id=self.current_customer(customer_id),
             channel=channel,
@@ -242,7 +256,7 @@ class SupportApplication(Application[UUID]):
     def change_category(self, ticket_id: UUID, *, expected_version: int | None, category: str, by: str) -> int:
         """Change the category: the ticket moves to that category's queue at its tier and is assigned there."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
-        target = self.views.queue_for(category.strip().casefold(), ticket.tier)
+        target = self._queue_for(category.strip().casefold(), ticket.tier)
         if ticket.change_category(category, queue_id=target, by=by, at=self.clock()):
             self._route(ticket, target, by=by)
         self._save(ticket)
@@ -250,9 +264,9 @@ class SupportApplication(Application[UUID]):
 
     @retries_race(StaleVersion)
     def escalate(self, ticket_id: UUID, *, expected_version: int | None, reason: str, by: str) -> int:
-        """Escalate one tier up, to that tier's queue for the category (none: unassigned, no queue)."""
+        """Escalate one tier up, to the queue the routing rule gives at that tier."""
         ticket = self._load(Ticket, ticket_id, expected_version, "ticket")
-        target = self.views.queue_for(ticket.category, ticket.tier + 1)
+        target = self._queue_for(ticket.category.casefold(), ticket.tier + 1)
         ticket.escalate(reason, queue_id=target, by=by, at=self.clock())
         self._route(ticket, target, by=by)
         self._save(ticket)
@@ -418,10 +432,32 @@ class SupportApplication(Application[UUID]):
         self.keys = keystore_for(self.env.get)
         return PiiMapper(self.construct_transcoder(), self.keys, PII_FIELDS)
 
+    def _queue_for(self, category: str, tier: int) -> UUID:
+        """The queue the routing rule gives (`DeskViews.queue_for`); with none at all, the general tier-1 queue.
+
+        That one is only named here: `_make_general` creates it once the command proved valid
+        (bad input changes nothing).
+        """
+        found = self.views.queue_for(category, tier)
+        return queue_id_for(GENERAL, 1) if found is None else found
+
+    def _make_general(self, queue_id: UUID | None) -> None:
+        """Create the general tier-1 queue if `queue_id` is it and it does not exist yet.
+
+        Its id is fixed, so processes racing to create it agree, and the loser finds it made.
+        """
+        if queue_id != queue_id_for(GENERAL, 1) or queue_id in self.repository:
+            return
+        try:
+            self._save(Queue.create(name=GENERAL_NAME, category=GENERAL, tier=1))
+        except StaleVersion:
+            log.info("the general queue was created by another process")
+
     def _route(self, ticket: Ticket, queue_id: UUID | None, *, by: str, skip: str | None = None) -> None:
         """Give the ticket to the queue's next qualifying agent with room, if any."""
         if queue_id is None:
             return
+        self._make_general(queue_id)
         rotation = self.queue(queue_id).rotation()
         counts = self.views.open_tickets_per_agent()
         if skip is not None:

@@ -25,6 +25,12 @@ DEFAULT_AUTO_CLOSE_DAYS = 3
 DEFAULT_SURVEY_DAYS = 14
 
 
+GENERAL = "*"
+"""The category of a general queue: it takes the tickets of every category with no queue of its own at its tier."""
+GENERAL_NAME = "General"
+"""The name of the general tier-1 queue the desk creates when a ticket has nowhere else to go."""
+
+
 def queue_id_for(category: str, tier: int) -> UUID:
     """The id of the queue serving `category` at `tier`."""
     return uuid5(NAMESPACE_URL, f"crm:support:queue:{category}:{tier}")

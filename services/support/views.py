@@ -20,6 +20,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
+from services.support.desk import GENERAL
+
 BATCH_SIZE = 500
 WORKING = ("new", "open", "pending")
 """Statuses that count against an agent's open-ticket cap."""
@@ -104,8 +106,17 @@ class DeskViews:
             return sorted(self._queues.values(), key=lambda q: (q.category, q.tier))
 
     def queue_for(self, category: str, tier: int) -> UUID | None:
-        """The queue serving `category` at `tier`, if one exists."""
-        return next((q.id for q in self.queues() if (q.category, q.tier) == (category, tier)), None)
+        """The queue a ticket of `category` goes to at `tier`, by the routing rule (README "Assignment").
+
+        The category's queue at that tier, else the general queue (`*`) at that tier, else
+        the same two one tier lower, down to tier 1; None only if none of these exists.
+        """
+        existing = {(q.category, q.tier): q.id for q in self.queues()}
+        for at in range(tier, 0, -1):
+            for wanted in ((category, at), (GENERAL, at)):
+                if wanted in existing:
+                    return existing[wanted]
+        return None
 
     def open_tickets_per_agent(self) -> dict[str, int]:
         """How many working tickets each agent holds."""

@@ -1,7 +1,7 @@
 """Who may do what with a ticket, every role and relation against every action, as the support README states it.
 
-"A support agent works a ticket if it is assigned to them, they are in its queue, or it
-has no queue. Analysts read tickets (masked)." Admins do everything; other roles nothing.
+"A support agent works a ticket if it is assigned to them or they are in its queue."
+Analysts read tickets (masked). Admins do everything; other roles nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from services.support.desk import queue_id_for
 from services.support.tests.conftest import ADMIN, ANALYST, TICKET, as_, ok
 from services.support.tests.test_api import setup_queue
 
@@ -60,11 +61,19 @@ def test_the_access_matrix_of_a_queued_ticket(api: TestClient, caller: str, acti
     assert answer.status_code == expected, f"{caller} {action}: {answer.status_code} {answer.text[:200]}"
 
 
-def test_any_agent_works_a_ticket_that_has_no_queue(api: TestClient) -> None:
-    """A ticket no queue took (a category without one) must not be stranded: any agent may pick it up."""
+def test_a_ticket_of_a_category_without_a_queue_waits_in_the_general_queue(api: TestClient) -> None:
+    """Before, it had no queue at all: in no agent's lists, and any agent could take it."""
+    setup_queue(api, "olga@example.com")
     ticket = ok(api.post("/tickets", json=TICKET | {"category": "billing"}, headers=ADMIN), 201)
-    assert ticket["queue_id"] is None
+    general = str(queue_id_for("*", 1))
+    assert (ticket["queue_id"], ticket["assignee"]) == (general, None)
+    [made] = [q for q in ok(api.get("/queues", headers=ADMIN)) if q["id"] == general]
+    assert (made["name"], made["category"], made["tier"], made["members"]) == ("General", "*", 1, [])
     url = f"/tickets/{ticket['id']}"
-    ok(api.post(f"{url}/notes", json={"body": "我来处理"}, headers=OUTSIDER), 201)
-    ok(api.put(f"{url}/assignee", json={"agent": "olga@example.com"}, headers=OUTSIDER))
+    assert api.post(f"{url}/notes", json={"body": "我来处理"}, headers=OUTSIDER).status_code == 403
+    ok(api.put(f"/queues/{general}/members/olga@example.com", json={"skills": [], "cap": 5}, headers=ADMIN))
+    ok(api.put(f"{url}/assignee", json={"agent": None}, headers=ADMIN))  # back to the rotation: olga's now
     assert ok(api.get(url, headers=OUTSIDER))["assignee"] == "olga@example.com"
+    ok(api.post(f"{url}/notes", json={"body": "我来处理"}, headers=OUTSIDER), 201)
+    second = ok(api.post("/tickets", json=TICKET | {"category": "refunds"}, headers=ADMIN), 201)
+    assert second["queue_id"] == general  # one general queue, made once

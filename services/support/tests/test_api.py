@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from services.support.desk import queue_id_for
 from services.support.main import create_app
 from services.support.settings import SupportSettings
 from services.support.tests.conftest import ADMIN, ALICE, ANALYST, BOB, CAROL, SECRET, TICKET, FakeClock, ok
@@ -43,6 +44,7 @@ def test_a_ticket_is_opened_assigned_answered_resolved_and_surveyed(api: TestCli
 
 
 def test_a_forged_or_tampered_survey_token_is_403_and_records_nothing(api: TestClient) -> None:
+    setup_queue(api, "alice@example.com")
     ticket = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     ok(api.post(f"/tickets/{ticket['id']}/status", json={"status": "open"}, headers=ALICE))
     token = ok(api.post(f"/tickets/{ticket['id']}/status", json={"status": "resolved"}, headers=ALICE))["survey_token"]
@@ -54,6 +56,7 @@ def test_a_forged_or_tampered_survey_token_is_403_and_records_nothing(api: TestC
 
 
 def test_an_expired_or_superseded_survey_link_is_410(api: TestClient, clock: FakeClock) -> None:
+    setup_queue(api, "alice@example.com")
     ticket = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     url = f"/tickets/{ticket['id']}/status"
     ok(api.post(url, json={"status": "open"}, headers=ALICE))
@@ -67,6 +70,7 @@ def test_an_expired_or_superseded_survey_link_is_410(api: TestClient, clock: Fak
 
 
 def test_stale_version_is_rejected_with_409(api: TestClient) -> None:
+    setup_queue(api, "alice@example.com")
     ticket = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     url = f"/tickets/{ticket['id']}"
     ok(api.put(f"{url}/priority", json={"priority": "P1", "expected_version": ticket["version"]}, headers=ALICE))
@@ -76,6 +80,7 @@ def test_stale_version_is_rejected_with_409(api: TestClient) -> None:
 
 
 def test_bad_input_is_422_and_writes_nothing(api: TestClient) -> None:
+    setup_queue(api, "alice@example.com")
     before = api.app.state.support.recorder.max_notification_id()  # type: ignore[attr-defined]
     assert api.post("/tickets", json={**TICKET, "priority": "P9"}, headers=ALICE).status_code == 422
     assert api.post("/tickets", json={**TICKET, "subject": "   "}, headers=ALICE).status_code == 422
@@ -85,6 +90,7 @@ def test_bad_input_is_422_and_writes_nothing(api: TestClient) -> None:
 
 
 def test_an_illegal_transition_is_409(api: TestClient) -> None:
+    setup_queue(api, "alice@example.com")
     ticket = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     response = api.post(f"/tickets/{ticket['id']}/status", json={"status": "closed"}, headers=ALICE)
     assert response.status_code == 409
@@ -113,7 +119,22 @@ def test_escalation_moves_the_ticket_to_the_next_tier_queue(api: TestClient) -> 
     assert ok(api.get(f"/tickets/{ticket['id']}", headers=BOB))["tier"] == 2
 
 
+def test_routing_falls_back_to_the_general_queue_at_the_tier_then_a_tier_lower(api: TestClient) -> None:
+    """The rule in the README: category's queue at the tier, else `*` at the tier, else both one tier lower."""
+    tier1 = setup_queue(api, "alice@example.com")
+    ticket = ok(api.post("/tickets", json=TICKET | {"category": "Delivery"}, headers=ALICE), 201)
+    assert ticket["queue_id"] == tier1  # categories match case-insensitively
+    url = f"/tickets/{ticket['id']}/escalations"
+    stays = ok(api.post(url, json={"reason": "no tier 2 anywhere"}, headers=ALICE))
+    assert stays["queue_id"] == tier1  # nothing at tier 2: the tier below keeps it
+    assert ok(api.get(f"/tickets/{ticket['id']}", headers=ALICE))["tier"] == 2
+    general3 = setup_queue(api, "bob@example.com", category="*", tier=3)
+    moved = ok(api.post(url, json={"reason": "legal"}, headers=ALICE))
+    assert (moved["queue_id"], moved["assignee"]) == (general3, "bob@example.com")
+
+
 def test_duplicates_merge_into_one_ticket(api: TestClient) -> None:
+    setup_queue(api, "alice@example.com")
     first = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     second = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     ok(api.post(f"/tickets/{second['id']}/merge", json={"into": first["id"]}, headers=ALICE))
@@ -196,12 +217,14 @@ def test_the_api_refuses_to_start_without_a_survey_secret(tmp_path: Path) -> Non
 
 
 def test_the_whole_desk_is_listed_filtered_and_paged_for_admins_and_analysts(api: TestClient, clock: FakeClock) -> None:
-    """No endpoint listed all tickets: one with no queue (a social escalation's) was out of everyone's sight."""
+    """No endpoint listed all tickets: one with no queue (a social escalation's) was out of everyone's sight.
+
+    Now such a ticket waits in the general queue; admins and analysts still see the whole desk here."""
     setup_queue(api, "alice@example.com")
     delivery = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     clock.advance(minutes=5)
     nowhere = ok(api.post("/tickets", json=TICKET | {"category": "billing", "priority": "P1"}, headers=ALICE), 201)
-    assert nowhere["queue_id"] is None  # no billing queue: nobody's list shows it
+    assert nowhere["queue_id"] == str(queue_id_for("*", 1))  # no billing queue: the general one, made for it
     assert [t["id"] for t in ok(api.get("/tickets/mine", headers=ALICE))] == [delivery["id"]]
 
     def ids(query: str, who: dict[str, str] = ADMIN) -> list[str]:

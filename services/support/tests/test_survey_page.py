@@ -7,12 +7,14 @@ import re
 from fastapi.testclient import TestClient
 
 from services.support.tests.conftest import ALICE, TICKET, ok
+from services.support.tests.test_api import setup_queue
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def survey_token(api: TestClient) -> tuple[str, str]:
+    setup_queue(api, "alice@example.com")
     ticket = ok(api.post("/tickets", json=TICKET, headers=ALICE), 201)
     url = f"/tickets/{ticket['id']}/status"
     ok(api.post(url, json={"status": "open"}, headers=ALICE))
