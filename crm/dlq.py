@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -219,6 +220,8 @@ def list_(
     for g, d in letters:
         s = d.summary()
         table.add_row(g, s["id"], s["type"] or "-", s["source"], s["failed_at"] or "-", str(d.redriven), d.error)
+    per_group = Counter(g for g, _ in letters)
+    table.caption = "  ".join(f"{g}: {per_group[g]}" for g in groups)  # an empty group is read, not skipped
     Console().print(table)
 
 
