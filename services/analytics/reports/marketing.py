@@ -52,13 +52,19 @@ async def campaigns_of(db: Db) -> dict[str, dict[str, Any]]:
     return found
 
 
-async def _first_purchases(db: Db, w: Window) -> dict[str, tuple[datetime, int]]:
-    """Customer → (first purchase time, net revenue in millionths) for first purchases inside the window."""
+async def _first_purchases(db: Db, w: Window, others: dict[str, Decimal]) -> dict[str, tuple[datetime, int]]:
+    """Customer → (first purchase time, net revenue in millionths) for first purchases inside the window.
+
+    Their revenue in other currencies than the reporting one is added up in `others`.
+    """
     result = {}
     async for doc in db[METRICS].find({"merged_into": None, "first_purchase_at": {"$ne": None}}):
         first = parse_time(doc["first_purchase_at"])
         if w.holds(first):
             result[doc["_id"]] = (first, int(doc.get("revenue_micros", 0)))
+            for currency, amount in (doc.get("revenue_by_currency") or {}).items():
+                if currency != w.currency:
+                    others[currency] += Decimal(amount)
     return result
 
 
@@ -93,8 +99,13 @@ def _row(group: str, key: str, name: Any, spend: Decimal, credit: dict[str, list
 
 
 async def acquisition(db: Db, w: Window) -> Report:
-    """CAC and ROI per campaign and per channel, under first- and last-touch attribution."""
-    campaigns, firsts = await campaigns_of(db), await _first_purchases(db, w)
+    """CAC and ROI per campaign and per channel, under first- and last-touch attribution.
+
+    Spend and revenue count in the reporting currency; what was spent or earned in any
+    other currency is not mixed in, and is totalled per currency in `summary.other_currencies`.
+    """
+    other_revenue: dict[str, Decimal] = defaultdict(Decimal)
+    campaigns, firsts = await campaigns_of(db), await _first_purchases(db, w, other_revenue)
     credited = await touches(db, firsts)
     credit: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(
         lambda: {"first_touch": [0, 0], "last_touch": [0, 0]}
@@ -108,8 +119,12 @@ async def acquisition(db: Db, w: Window) -> Report:
                 credit[key][model][0] += 1
                 credit[key][model][1] += micros
     spend_by_channel: dict[str, Decimal] = defaultdict(Decimal)
+    other_spend: dict[str, Decimal] = defaultdict(Decimal)
     for c in campaigns.values():
         spend_by_channel[c["channel"] or ORGANIC] += c["spend"].get(w.currency, Decimal(0))
+        for currency, amount in c["spend"].items():
+            if currency != w.currency:
+                other_spend[currency] += amount
     rows = [_row("channel", ch, ch, spend_by_channel.get(ch, Decimal(0)), credit[("channel", ch)])
             for ch in sorted(set(spend_by_channel) | {k for g, k in credit if g == "channel"})]  # fmt: skip
     rows += [_row("campaign", cid, (campaigns.get(cid) or {}).get("name"), _spend(campaigns, cid, w.currency),
@@ -118,7 +133,11 @@ async def acquisition(db: Db, w: Window) -> Report:
     columns = ["group", "key", "name", "spend"] + [
         f"{m}_{x}" for m in ("first_touch", "last_touch") for x in ("customers", "cac", "revenue", "roi")
     ]
-    return Report(columns, rows, {"currency": w.currency, "new_customers": len(firsts)})
+    not_counted = {"spend": {k: money(v) for k, v in sorted(other_spend.items())},
+                   "new_customers_revenue": {k: money(v) for k, v in sorted(other_revenue.items())}}  # fmt: skip
+    return Report(
+        columns, rows, {"currency": w.currency, "new_customers": len(firsts), "other_currencies": not_counted}
+    )
 
 
 def _spend(campaigns: dict[str, dict[str, Any]], campaign_id: str, currency: str) -> Decimal:

@@ -13,7 +13,7 @@ from services.analytics.fxrates import Rate, RateTable
 from services.analytics.reports.periods import period_first_day, period_last_day
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.tests.apptest import auth, client
-from services.analytics.tests.timeline_fixtures import imported, store
+from services.analytics.tests.timeline_fixtures import at, business, imported, store, uid
 
 ANALYST, ADMIN = auth("analyst"), auth("admin")
 UNTIL = {"until": "2026-08-01T00:00:00Z"}
@@ -135,3 +135,19 @@ def test_a_rate_holds_until_the_next_one() -> None:
 def test_period_labels_map_back_to_their_days(label: str, period: str, first: str, last: str) -> None:
     assert period_first_day(label, period).isoformat() == first  # type: ignore[arg-type]
     assert period_last_day(label, period).isoformat() == last  # type: ignore[arg-type]
+
+
+async def test_acquisition_names_spend_and_revenue_in_other_currencies() -> None:
+    """CAC and ROI are in the reporting currency; yuan spent or earned was silently left out before."""
+    campaign = uid("k-cny")
+    db = store([
+        business("marketing.campaign_created", at("2026-06-01"), campaign_id=campaign, name="春季", channel="email",
+                 segment_id=uid("s"), variants=["A"]),
+        business("marketing.campaign_spend_recorded", at("2026-06-02"), campaign_id=campaign, spend_id=uid("sp"),
+                 channel="email", amount="800", currency="CNY", spent_on=at("2026-06-02")),
+        imported("wang", "2026-06-05", "117659.95", currency="CNY"),
+    ])  # fmt: skip
+    await metrics.recompute_metrics(db, AnalyticsSettings(), datetime(2026, 8, 1, tzinfo=UTC))  # type: ignore[arg-type]
+    body = client(db).get("/reports/acquisition", params=UNTIL, headers=ANALYST).json()
+    assert body["summary"]["other_currencies"] == {"spend": {"CNY": "800.00"},
+                                                   "new_customers_revenue": {"CNY": "117659.95"}}  # fmt: skip
