@@ -59,3 +59,43 @@ def test_every_json_write_refuses_each_bad_body_with_a_422(
             if response.status_code != 422 or response.json()["errors"][0]["loc"][0] != "body":
                 wrong[f"{method} {path} <- {name}"] = (response.status_code, response.text[:200])
     assert wrong == {}
+
+
+def reads(document: dict[str, Any]) -> list[str]:
+    """Every GET path that is not a page, path parameters filled with a UUID."""
+    found = []
+    for path, item in document["paths"].items():
+        operation = item.get("get")
+        pages = [a for a in (operation or {}).get("responses", {}).values() if "text/html" in a.get("content", {})]
+        if operation is None or pages:
+            continue
+        for name in [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]:
+            path = path.replace("{" + name + "}", str(uuid4()))
+        found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_unknown_query_parameter_is_a_422_naming_it_on_every_read(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ignored, it changed nothing the caller could see: `GET /tickets?queue=` answered every ticket."""
+    app = app_of(service, tmp_path, monkeypatch)
+    headers = {"Authorization": f"Bearer {issue_token('o' * 40, 'q@example.com', ['admin'])}"}
+    client = TestClient(app, raise_server_exceptions=False)
+    wrong = {}
+    for path in reads(app.openapi()):
+        response = client.get(path, params={"queue": "x"}, headers=headers)
+        if response.status_code != 422 or response.json()["errors"][0]["loc"] != ["query", "queue"]:
+            wrong[path] = (response.status_code, response.text[:200])
+    assert wrong == {}
+
+
+def test_a_page_opened_from_a_message_keeps_working_with_tracking_parameters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mail and link trackers append `utm_*` to links; a survey or unsubscribe page must still open."""
+    client = TestClient(app_of("support", tmp_path, monkeypatch), raise_server_exceptions=False)
+    page = client.get("/surveys/not-a-token", params={"utm_source": "mail"}, headers={"Accept": "text/html"})
+    assert page.status_code == 403  # the forged-link page, not a 422 about the parameter
+    assert "text/html" in page.headers["content-type"]

@@ -5,7 +5,7 @@ Pydantic's lax mode turns `true` into 1 and `"3"` into 3 for a number field, so
 a 100 % discount (schemathesis sent both: "schema-violating request accepted"). Every
 number field would need its own strict flag; instead the input policy checks the parsed
 body against the request schema of the operation it is for, as the OpenAPI document
-states it, before any route reads it (`inputpolicy.BodySchemas` finds that schema). Only
+states it, before any route reads it (`inputpolicy.Operations` finds that schema). Only
 the coercions pydantic would make silently are refused here: a boolean, or text, where the
 document allows only numbers. Every other mismatch pydantic refuses by itself.
 """

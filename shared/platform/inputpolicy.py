@@ -199,8 +199,8 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-class BodySchemas:
-    """The JSON request-body schema of each operation of one app, read once from its OpenAPI document.
+class Operations:
+    """What each operation of one app declares (JSON body schema, query parameters), read once from its OpenAPI.
 
     The middleware runs before routing, so it finds the request's route itself, among the
     app's API routes (listed once: they do not change once the app serves).
@@ -208,10 +208,10 @@ class BodySchemas:
 
     def __init__(self) -> None:
         self._routes: list[Any] | None = None
-        self._found: dict[tuple[str, str], Schema | None] = {}
+        self._found: dict[tuple[str, str], dict[str, Any] | None] = {}
 
-    def of(self, scope: Scope) -> tuple[Schema, Schema] | None:
-        """(schema, components) of the operation `scope` is for, or None (no such route, no JSON body)."""
+    def _operation(self, scope: Scope) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(operation, document) `scope` is for, or None (no such route, or one left out of the document)."""
         app = scope.get("app")
         if app is None or not hasattr(app, "openapi"):
             return None
@@ -223,11 +223,34 @@ class BodySchemas:
         method, document = str(scope["method"]), app.openapi()
         key = (method, str(route.path_format))
         if key not in self._found:
-            operation = document["paths"].get(route.path_format, {}).get(method.lower(), {})
-            content = (operation.get("requestBody") or {}).get("content", {})
-            self._found[key] = next((m.get("schema") for name, m in content.items() if kind_of(name) == "json"), None)
-        schema = self._found[key]
+            self._found[key] = document["paths"].get(route.path_format, {}).get(method.lower())
+        operation = self._found[key]
+        return None if operation is None else (operation, document)
+
+    def body_schema(self, scope: Scope) -> tuple[Schema, Schema] | None:
+        """(schema, components) of the operation's JSON body, or None (no such route, no JSON body)."""
+        found = self._operation(scope)
+        if found is None:
+            return None
+        operation, document = found
+        content = (operation.get("requestBody") or {}).get("content", {})
+        schema = next((m.get("schema") for name, m in content.items() if kind_of(name) == "json"), None)
         return None if schema is None else (schema, document.get("components", {}).get("schemas", {}))
+
+    def query_names(self, scope: Scope) -> set[str] | None:
+        """The query parameters the operation declares; None where any may come (unknown route, HTML page).
+
+        A page a person opens from a message (a survey, an unsubscribe link, the dashboard)
+        may carry what mail and link trackers append (`utm_source`); an API call may not.
+        """
+        found = self._operation(scope)
+        if found is None:
+            return None
+        operation = found[0]
+        answers = (operation.get("responses") or {}).values()
+        if any("text/html" in (answer.get("content") or {}) for answer in answers):
+            return None
+        return {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
 
 
 class InputPolicyMiddleware:
@@ -236,17 +259,29 @@ class InputPolicyMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.bodies = BodySchemas()
+        self.operations = Operations()
 
     def _check_types(self, scope: Scope, value: Any) -> None:
         """Refuse a boolean or text where the operation's document allows only a number (`bodytypes.py`)."""
-        found = self.bodies.of(scope) if value is not UNREAD else None
+        found = self.operations.body_schema(scope) if value is not UNREAD else None
         if found is None:
             return
         try:
             check_types(value, *found)
         except TypeRefused as refused:
             raise Refused(refused.loc, "number_type", refused.message) from None
+
+    def _check_names(self, scope: Scope, query: bytes) -> None:
+        """Refuse a query parameter the operation does not declare: ignored, it would change nothing unseen
+        (`GET /tickets?queue=...` answered every ticket, as if filtered)."""
+        declared = self.operations.query_names(scope)
+        if declared is None:
+            return
+        for name in parse_qs(query.decode("latin-1"), keep_blank_values=True):
+            if name not in declared:
+                takes = ", ".join(sorted(declared)) or "none"
+                message = f"unknown query parameter; this operation takes: {takes}"
+                raise Refused(["query", name], "extra_forbidden", message)
 
     def _too_large(self) -> JSONResponse:
         return problem(413, f"the request body is over {self.max_bytes:,} bytes", error="PayloadTooLarge")
@@ -255,6 +290,7 @@ class InputPolicyMiddleware:
         if scope["type"] == "http" and scope.get("query_string"):
             try:
                 query = check_query(scope["query_string"])
+                self._check_names(scope, query)
             except Refused as refused:
                 await refusal(refused)(scope, receive, send)
                 return
