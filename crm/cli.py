@@ -42,6 +42,7 @@ LAZY: dict[str, tuple[str, str, str]] = {
     ),
     "projections": ("crm.rebuild", "projections_app", "Projection generations: list, switch, drop."),
     "dev": ("crm.dev", "app", "Run the platform's services locally (after deploy/local/up.sh)."),
+    "keys": ("crm.keys", "app", "Data keys of the services' stores: status, reseal after a master-key rotation."),
     "import": ("crm.sales_import", "app", "Import CSV data into the sales service (idempotent)."),
 }
 """Command name → (module, attribute: a Typer app or a command function, the start of its help)."""

@@ -801,3 +801,14 @@ def test_checkov_leaves_no_failed_check_unexplained(variant: str, tmp_path: Path
     assert unexplained == [], unexplained
     if variant == "production":
         assert failed == [], "the production values leave nothing to explain"
+
+
+def test_a_master_key_rotation_gives_every_store_process_the_previous_keys() -> None:
+    """During a rotation (docs/deploy.md) the old master key opens, from the Secret; otherwise it is absent."""
+    rotating = render("--set", "secretKeys.keysPreviousMasterKeys=keys-previous-master-keys")
+    with_store = [c for _, _, c in crm_containers(rotating) if "CRM_KEYS_MASTER_KEY" in env_of(c)]
+    assert with_store
+    for container in with_store:
+        ref = env_of(container)["CRM_KEYS_PREVIOUS_MASTER_KEYS"]["valueFrom"]["secretKeyRef"]
+        assert (ref["name"], ref["key"]) == ("crm-secrets", "keys-previous-master-keys")
+    assert not any("CRM_KEYS_PREVIOUS_MASTER_KEYS" in env_of(c) for _, _, c in crm_containers(render()))

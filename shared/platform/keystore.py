@@ -14,7 +14,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Protocol
 from uuid import UUID
 
@@ -27,6 +28,8 @@ from shared.platform.keywrap import KeySettings, KeyWrap
 
 KEY_BYTES = 32
 TABLE = "crm_subject_keys"
+PAGE = 1000
+"""Keys read per query when listing them all (`crm keys`)."""
 CHECKPOINT_ATTEMPTS = 10
 """Tries at emptying SQLite's write-ahead log after a shred (about 2.7 s in all, while readers finish)."""
 
@@ -93,11 +96,29 @@ class SQLiteKeyStore:
             if row is None:
                 return None
             stored = bytes(row[0])
-            if self.wrap.needs_sealing(stored):  # stored before a master key was set: seal it in place
-                sealed = self.wrap.wrap(subject, stored)
-                update = f"UPDATE {TABLE} SET key = ? WHERE subject = ? AND key = ?"  # noqa: S608
-                db.execute(update, (sealed, str(subject), stored))
+        self.replace(subject, stored)  # unsealed, or under a previous master key: sealed again now
         return self.wrap.unwrap(subject, stored)
+
+    def rows(self) -> Iterator[tuple[UUID, bytes]]:
+        """Every subject and its key as stored, in subject order, read a page at a time (no long read)."""
+        after = ""
+        while True:
+            with self._connect() as db:
+                query = f"SELECT subject, key FROM {TABLE} WHERE subject > ? ORDER BY subject LIMIT ?"  # noqa: S608
+                page = db.execute(query, (after, PAGE)).fetchall()
+            yield from ((UUID(subject), bytes(stored)) for subject, stored in page)
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+    def replace(self, subject: UUID, stored: bytes) -> bool:
+        """Seal `subject`'s key under the current master key if `stored` is not; False if another writer won."""
+        resealed = self.wrap.resealed(subject, stored)
+        if resealed is None:
+            return True
+        with self._connect() as db:
+            update = f"UPDATE {TABLE} SET key = ? WHERE subject = ? AND key = ?"  # noqa: S608
+            return db.execute(update, (resealed, str(subject), stored)).rowcount == 1
 
     def shred(self, subject: UUID) -> None:
         with self._connect() as db:
@@ -155,16 +176,69 @@ class PostgresKeyStore:
             if row is None:
                 return None
             stored = bytes(row[0])
-            if self.wrap.needs_sealing(stored):  # stored before a master key was set: seal it in place
-                db.execute(
-                    f"UPDATE {TABLE} SET key = %s WHERE subject = %s AND key = %s",  # noqa: S608
-                    (self.wrap.wrap(subject, stored), str(subject), stored),
-                )
+        self.replace(subject, stored)  # unsealed, or under a previous master key: sealed again now
         return self.wrap.unwrap(subject, stored)
+
+    def rows(self) -> Iterator[tuple[UUID, bytes]]:
+        """Every subject and its key as stored, in subject order, read a page at a time (no long read)."""
+        after = ""
+        while True:
+            with self.pool.connection() as db:
+                query = f"SELECT subject, key FROM {TABLE} WHERE subject > %s ORDER BY subject LIMIT %s"  # noqa: S608
+                page = db.execute(query, (after, PAGE)).fetchall()
+            yield from ((UUID(subject), bytes(stored)) for subject, stored in page)
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+    def replace(self, subject: UUID, stored: bytes) -> bool:
+        """Seal `subject`'s key under the current master key if `stored` is not; False if another writer won."""
+        resealed = self.wrap.resealed(subject, stored)
+        if resealed is None:
+            return True
+        with self.pool.connection() as db:
+            update = f"UPDATE {TABLE} SET key = %s WHERE subject = %s AND key = %s"  # noqa: S608
+            return db.execute(update, (resealed, str(subject), stored)).rowcount == 1
 
     def shred(self, subject: UUID) -> None:
         with self.pool.connection() as db:
             db.execute(f"DELETE FROM {TABLE} WHERE subject = %s", (str(subject),))  # noqa: S608
+
+
+class SealedKeyStore(Protocol):
+    """A key store on disk, whose keys can be listed and sealed again (`crm keys`)."""
+
+    wrap: KeyWrap
+
+    def rows(self) -> Iterator[tuple[UUID, bytes]]:
+        """Every subject and its key as stored."""
+
+    def replace(self, subject: UUID, stored: bytes) -> bool:
+        """Seal the key under the current master key if it is not; False if another writer changed it first."""
+
+
+def key_states(keys: SealedKeyStore) -> Counter[str]:
+    """How many keys are sealed under the current master key, under a previous one, or not at all."""
+    return Counter(keys.wrap.state(stored) for _, stored in keys.rows())
+
+
+def reseal_all(keys: SealedKeyStore, step: Callable[[], None] = lambda: None) -> Counter[str]:
+    """Seal every key under the current master key (after a rotation, or once a master key is set).
+
+    Each key is replaced only if it is still what was read (a key shredded or sealed by a
+    running service meanwhile is left as that writer left it). Returns how many keys were
+    `resealed`, already `current`, or `changed` meanwhile; `step` is called once per key.
+    """
+    done: Counter[str] = Counter()
+    for subject, stored in keys.rows():
+        if not keys.wrap.needs_sealing(stored):
+            done["current"] += 1
+        elif keys.replace(subject, stored):
+            done["resealed"] += 1
+        else:
+            done["changed"] += 1
+        step()
+    return done
 
 
 def keystore_for(env: Callable[[str], str | None], wrap: KeyWrap | None = None) -> KeyStore:

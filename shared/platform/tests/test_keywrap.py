@@ -9,9 +9,10 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from shared.platform.keystore import TABLE, SQLiteKeyStore, keystore_for
-from shared.platform.keywrap import MASTER_KEY_ENV, PREFIX, KeyWrap, KeyWrapError
+from shared.platform.keystore import TABLE, SQLiteKeyStore, key_states, keystore_for, reseal_all
+from shared.platform.keywrap import LEGACY, MASTER_KEY_ENV, PREFIX, PREVIOUS_ENV, KeyWrap, KeyWrapError, key_id
 
 MASTER = os.urandom(32)
 
@@ -35,7 +36,7 @@ def test_a_sealed_key_never_lies_in_the_file_and_opens_only_with_its_master_key(
     assert key not in file_bytes(path)
     assert stored(path)[str(subject)].startswith(PREFIX)
     assert SQLiteKeyStore(str(path), KeyWrap(MASTER)).existing_key(subject) == key  # another process
-    with pytest.raises(KeyWrapError, match="not the master key"):
+    with pytest.raises(KeyWrapError, match="neither CRM_KEYS_MASTER_KEY nor one of CRM_KEYS_PREVIOUS_MASTER_KEYS"):
         SQLiteKeyStore(str(path), KeyWrap(os.urandom(32))).existing_key(subject)
     with pytest.raises(KeyWrapError, match=MASTER_KEY_ENV):
         SQLiteKeyStore(str(path)).existing_key(subject)
@@ -77,3 +78,54 @@ def test_the_master_key_comes_from_the_environment_and_a_bad_one_is_refused(
         monkeypatch.setenv(MASTER_KEY_ENV, bad)
         with pytest.raises(ValueError, match=MASTER_KEY_ENV):
             keystore_for(env.get)
+
+
+def test_a_rotated_master_key_opens_old_keys_which_are_sealed_again_under_the_new_one(tmp_path: Path) -> None:
+    path, new = tmp_path / "keys.db", os.urandom(32)
+    subjects = [uuid4() for _ in range(5)]
+    keys = {s: SQLiteKeyStore(str(path), KeyWrap(MASTER)).key_for(s) for s in subjects}
+    rotated = SQLiteKeyStore(str(path), KeyWrap(new, [MASTER]))
+    assert key_states(rotated) == {"previous": 5}
+    assert rotated.existing_key(subjects[0]) == keys[subjects[0]]  # read: sealed again as it is
+    assert key_states(rotated) == {"current": 1, "previous": 4}
+    assert reseal_all(rotated) == {"resealed": 4, "current": 1}
+    assert key_states(rotated) == {"current": 5}
+    assert all(stored(path)[str(s)][len(PREFIX) : len(PREFIX) + 4] == key_id(new) for s in subjects)
+    only_new = SQLiteKeyStore(str(path), KeyWrap(new))  # the previous key can now go
+    assert {s: only_new.existing_key(s) for s in subjects} == keys
+    with pytest.raises(KeyWrapError, match=key_id(new).hex()):
+        SQLiteKeyStore(str(path), KeyWrap(MASTER)).existing_key(subjects[0])  # the old key alone opens nothing now
+
+
+def test_keys_sealed_before_key_ids_and_unsealed_ones_are_sealed_by_a_sweep(tmp_path: Path) -> None:
+    path = tmp_path / "keys.db"
+    legacy, plain = uuid4(), uuid4()
+    data = os.urandom(32)
+    nonce = os.urandom(12)
+    sealed_v1 = LEGACY + nonce + AESGCM(MASTER).encrypt(nonce, data, legacy.bytes)  # as the first release stored it
+    store = SQLiteKeyStore(str(path))
+    plain_key = store.key_for(plain)
+    with sqlite3.connect(path) as db:
+        db.execute(f"INSERT INTO {TABLE} VALUES (?, ?)", (str(legacy), sealed_v1))  # noqa: S608
+    keys = SQLiteKeyStore(str(path), KeyWrap(os.urandom(32), [MASTER]))
+    assert key_states(keys) == {"previous": 1, "unsealed": 1}
+    assert reseal_all(keys) == {"resealed": 2}
+    assert (keys.existing_key(legacy), keys.existing_key(plain)) == (data, plain_key)
+    assert key_states(keys) == {"current": 2}
+
+
+def test_previous_master_keys_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "keys.db")}
+    subject = uuid4()
+    key = SQLiteKeyStore(str(tmp_path / "keys.db"), KeyWrap(MASTER)).key_for(subject)
+    b64 = base64.b64encode
+    monkeypatch.setenv(MASTER_KEY_ENV, b64(os.urandom(32)).decode())
+    monkeypatch.setenv(PREVIOUS_ENV, f"{b64(os.urandom(32)).decode()}, {b64(MASTER).decode()}")
+    assert keystore_for(env.get).existing_key(subject) == key
+    monkeypatch.setenv(PREVIOUS_ENV, "nope")
+    with pytest.raises(ValueError, match=PREVIOUS_ENV):
+        keystore_for(env.get)
+    monkeypatch.delenv(MASTER_KEY_ENV)
+    monkeypatch.setenv(PREVIOUS_ENV, b64(MASTER).decode())
+    with pytest.raises(ValueError, match="is set but CRM_KEYS_MASTER_KEY is not"):
+        keystore_for(env.get)

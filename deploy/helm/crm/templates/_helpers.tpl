@@ -64,6 +64,13 @@ crm/service: {{ .service }}
     secretKeyRef:
       name: {{ $v.existingSecret }}
       key: {{ $v.secretKeys.keysMasterKey }}
+{{- if $v.secretKeys.keysPreviousMasterKeys }}
+- name: CRM_KEYS_PREVIOUS_MASTER_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.existingSecret }}
+      key: {{ $v.secretKeys.keysPreviousMasterKeys }}
+{{- end }}
 - name: CRM_{{ $up }}_STORE__BACKEND
   value: postgres
 {{- if $v.cnpg.enabled }}
