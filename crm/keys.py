@@ -83,7 +83,13 @@ def _print(title: str, rows: dict[str, Counter[str]], columns: tuple[str, ...], 
 def status(services: ServicesArg = None, as_json: JsonOpt = False) -> None:
     """How many data keys each store holds sealed under the current master key, a previous one, or none."""
     wrap = _wrap()
-    rows = {service: key_states(_store(service, wrap)) for service in _services(services)}
+    rows = {}
+    for service in _services(services):
+        try:
+            rows[service] = key_states(_store(service, wrap))
+        except KeyWrapError as exc:
+            typer.echo(f"error: {service}: {exc}", err=True)
+            raise typer.Exit(1) from exc
     _print("Data keys by master key", rows, STATES, as_json)
 
 
@@ -94,14 +100,17 @@ def reseal(services: ServicesArg = None, as_json: JsonOpt = False) -> None:
     if not wrap.sealing:
         typer.echo("error: CRM_KEYS_MASTER_KEY is not set: there is nothing to seal under", err=True)
         raise typer.Exit(2)
-    rows = {}
-    with progress_bar(quiet=as_json, unit="keys") as bar:
-        for service in _services(services):
-            keys = _store(service, wrap)
-            task = bar.add_task(service, total=sum(key_states(keys).values()))
+    stores = {service: _store(service, wrap) for service in _services(services)}
+    rows, failed = {}, None
+    with progress_bar(quiet=as_json, unit="keys") as bar:  # it holds stderr: errors are printed after it
+        for service, keys in stores.items():
+            task = bar.add_task(service, total=sum(1 for _ in keys.rows()))
             try:
                 rows[service] = reseal_all(keys, lambda task=task: bar.advance(task))  # type: ignore[misc]
             except KeyWrapError as exc:
-                typer.echo(f"error: {service}: {exc}", err=True)
-                raise typer.Exit(1) from exc
+                failed = f"{service}: {exc}"
+                break
+    if failed is not None:
+        typer.echo(f"error: {failed}", err=True)
+        raise typer.Exit(1)
     _print("Data keys sealed under the current master key", rows, ("resealed", "current", "changed"), as_json)

@@ -7,6 +7,7 @@ changes what subscribers receive.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -200,25 +201,40 @@ PRIVATE: tuple[type[Any], ...] = (
 """Domain events that subscribers never see."""
 
 
-class SupportPublisher:
-    """Maps support domain events to public ones; remembers each ticket's customer (the Kafka key)."""
+KEPT_CUSTOMERS = 10_000
+"""Tickets whose customer the relay remembers; an older one is read from the store again when needed."""
 
-    def __init__(self, app: SupportApplication) -> None:
+
+class SupportPublisher:
+    """Maps support domain events to public ones; remembers recent tickets' customers (the Kafka key).
+
+    The memory is bounded (least recently used first out): a relay running for years must
+    not hold every ticket ever opened.
+    """
+
+    def __init__(self, app: SupportApplication, kept: int = KEPT_CUSTOMERS) -> None:
         self.app = app
-        self._customers: dict[Any, Any] = {}
+        self.kept = kept
+        self._customers: OrderedDict[Any, Any] = OrderedDict()
 
     def __call__(self, event: Any) -> PublicEvent | None:
         kind = type(event)
         if kind in PRIVATE:
             return None
         if kind is Ticket.Opened:
-            self._customers[event.originator_id] = event.customer_id
+            self._remember(event.originator_id, event.customer_id)
             return _opened(event)
         if kind is Feedback.Recorded:
             return _feedback(event)
         if kind is Ticket.CustomerChanged:
-            self._customers[event.originator_id] = event.customer_id
+            self._remember(event.originator_id, event.customer_id)
         return TICKET_EVENTS[kind](event, self._customer_of(event.originator_id, event.originator_version))
+
+    def _remember(self, ticket_id: Any, customer_id: Any) -> None:
+        self._customers[ticket_id] = customer_id
+        self._customers.move_to_end(ticket_id)
+        while len(self._customers) > self.kept:
+            self._customers.popitem(last=False)
 
     def _customer_of(self, ticket_id: Any, version: int) -> Any:
         """The customer the ticket belonged to at the event (its Kafka key).
@@ -228,7 +244,8 @@ class SupportPublisher:
         """
         if ticket_id not in self._customers:
             ticket: Ticket = self.app.repository.get(ticket_id, version=version)
-            self._customers[ticket_id] = ticket.customer_id
+            self._remember(ticket_id, ticket.customer_id)
+        self._customers.move_to_end(ticket_id)
         return self._customers[ticket_id]
 
 

@@ -218,8 +218,11 @@ class SealedKeyStore(Protocol):
 
 
 def key_states(keys: SealedKeyStore) -> Counter[str]:
-    """How many keys are sealed under the current master key, under a previous one, or not at all."""
-    return Counter(keys.wrap.state(stored) for _, stored in keys.rows())
+    """How many keys are sealed under the current master key, under a previous one, or not at all.
+
+    A key no configured master key opens raises `KeyWrapError`.
+    """
+    return Counter(keys.wrap.open(subject, stored)[1] for subject, stored in keys.rows())
 
 
 def reseal_all(keys: SealedKeyStore, step: Callable[[], None] = lambda: None) -> Counter[str]:
@@ -231,7 +234,7 @@ def reseal_all(keys: SealedKeyStore, step: Callable[[], None] = lambda: None) ->
     """
     done: Counter[str] = Counter()
     for subject, stored in keys.rows():
-        if not keys.wrap.needs_sealing(stored):
+        if keys.wrap.resealed(subject, stored) is None:
             done["current"] += 1
         elif keys.replace(subject, stored):
             done["resealed"] += 1

@@ -11,19 +11,21 @@ Keys stored before a master key was configured are still read, and sealed in pla
 first time they are read with one (a rolling migration). Without a master key, keys are
 stored as they are: a development store; the service logs that once.
 
-**Rotation.** A sealed key names the master key it was sealed under (`crmk2` + the first
-4 bytes of the master key's SHA-256, never the key). To rotate, set the new key as
-`CRM_KEYS_MASTER_KEY` and the old one in `CRM_KEYS_PREVIOUS_MASTER_KEYS` (comma-separated):
-previous keys only open, never seal, and a key opened with one is sealed again under the
-current key as it is read; `crm keys reseal` does the rest at once, and `crm keys status`
-shows when no key needs a previous master key any more, so it can be removed.
+**Rotation.** To rotate, set the new key as `CRM_KEYS_MASTER_KEY` and the old one in
+`CRM_KEYS_PREVIOUS_MASTER_KEYS` (comma-separated): previous keys only open, never seal, and
+a key opened with one is sealed again under the current key as it is read; `crm keys
+reseal` does the rest at once, and `crm keys status` shows when no key needs a previous
+master key any more, so it can be removed. A sealed key does not name its master key:
+opening tries the current one, then each previous one (a wrong key fails its GCM tag at
+once). The stored format is the one the first release wrote, so processes of that release
+still read what new ones write during a rolling upgrade (a new prefix would have looked
+like an unsealed key to them).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -36,10 +38,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MASTER_KEY_ENV = "CRM_KEYS_MASTER_KEY"
 PREVIOUS_ENV = "CRM_KEYS_PREVIOUS_MASTER_KEYS"
-LEGACY = b"crmk1"
-"""Sealed before rotation existed: nonce + ciphertext, no master key id (opened by trying each)."""
-PREFIX = b"crmk2"
-ID_BYTES = 4
+PREFIX = b"crmk1"
 NONCE_BYTES = 12
 
 log = logging.getLogger("crm.keystore")
@@ -62,11 +61,6 @@ class KeySettings(BaseSettings):
     )
 
 
-def key_id(master: bytes) -> bytes:
-    """What a sealed key stores to name its master key: a hash prefix, which reveals nothing of the key."""
-    return hashlib.sha256(master).digest()[:ID_BYTES]
-
-
 def _decoded(value: str, what: str) -> bytes:
     try:
         master = base64.b64decode(value.strip(), validate=True)
@@ -87,8 +81,7 @@ class KeyWrap:
         if previous and master is None:
             raise ValueError(f"{PREVIOUS_ENV} is set but {MASTER_KEY_ENV} is not: set the key they were rotated to")
         self._aead = AESGCM(master) if master else None
-        self._id = key_id(master) if master else b""
-        self._openers = {key_id(k): AESGCM(k) for k in (*([master] if master else []), *previous)}
+        self._previous = [AESGCM(k) for k in previous]
 
     @classmethod
     def from_settings(cls, settings: KeySettings) -> KeyWrap:
@@ -113,49 +106,32 @@ class KeyWrap:
         if self._aead is None:
             return key
         nonce = os.urandom(NONCE_BYTES)
-        return PREFIX + self._id + nonce + self._aead.encrypt(nonce, key, subject.bytes)
+        return PREFIX + nonce + self._aead.encrypt(nonce, key, subject.bytes)
 
     def unwrap(self, subject: UUID, stored: bytes) -> bytes:
         """The data key in what was stored for `subject` (a key stored unsealed is returned as it is)."""
-        if stored.startswith(PREFIX):
-            sealed_id = stored[len(PREFIX) : len(PREFIX) + ID_BYTES]
-            rest = stored[len(PREFIX) + ID_BYTES :]
-            opener = self._openers.get(sealed_id)
-            if opener is None:
-                raise KeyWrapError(
-                    f"this data key was sealed under master key {sealed_id.hex()}, which is neither "
-                    f"{MASTER_KEY_ENV} nor one of {PREVIOUS_ENV}"
-                )
-            return self._open(opener, subject, rest)
-        if not stored.startswith(LEGACY):
-            return stored
-        if not self._openers:
+        return self.open(subject, stored)[0]
+
+    def open(self, subject: UUID, stored: bytes) -> tuple[bytes, str]:
+        """(data key, state): `current` (sealed under the current master key), `previous` or `unsealed`."""
+        if not stored.startswith(PREFIX):
+            return stored, "unsealed"
+        if self._aead is None:
             raise KeyWrapError(f"the data keys are sealed under a master key: set {MASTER_KEY_ENV}")
-        for opener in self._openers.values():
+        nonce, sealed = stored[len(PREFIX) : len(PREFIX) + NONCE_BYTES], stored[len(PREFIX) + NONCE_BYTES :]
+        for state, aead in (("current", self._aead), *(("previous", a) for a in self._previous)):
             try:
-                return self._open(opener, subject, stored[len(LEGACY) :])
-            except KeyWrapError:
+                return aead.decrypt(nonce, sealed, subject.bytes), state
+            except InvalidTag:
                 continue
-        raise KeyWrapError(f"neither {MASTER_KEY_ENV} nor any of {PREVIOUS_ENV} is the master key of this data key")
-
-    @staticmethod
-    def _open(opener: AESGCM, subject: UUID, rest: bytes) -> bytes:
-        try:
-            return opener.decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], subject.bytes)
-        except InvalidTag:
-            raise KeyWrapError(f"{MASTER_KEY_ENV} is not the master key this data key was sealed under") from None
-
-    def needs_sealing(self, stored: bytes) -> bool:
-        """True for a key not sealed under the current master key: stored unsealed, sealed before key ids
-        existed, or under a previous master key (seal it again now)."""
-        return self._aead is not None and self.state(stored) != "current"
-
-    def state(self, stored: bytes) -> str:
-        """`current`, `previous` (a previous master key's, or one from before key ids), or `unsealed`."""
-        if stored.startswith(PREFIX):
-            return "current" if stored[len(PREFIX) : len(PREFIX) + ID_BYTES] == self._id else "previous"
-        return "previous" if stored.startswith(LEGACY) else "unsealed"
+        if self._previous:
+            raise KeyWrapError(f"neither {MASTER_KEY_ENV} nor any of {PREVIOUS_ENV} opens this data key")
+        raise KeyWrapError(f"{MASTER_KEY_ENV} is not the master key this data key was sealed under")
 
     def resealed(self, subject: UUID, stored: bytes) -> bytes | None:
-        """What to store instead of `stored` so it is sealed under the current master key; None if it is."""
-        return self.wrap(subject, self.unwrap(subject, stored)) if self.needs_sealing(stored) else None
+        """What to store instead of `stored` so it is sealed under the current master key; None if it is
+        (or if there is no master key to seal under)."""
+        if self._aead is None:
+            return None
+        key, state = self.open(subject, stored)
+        return None if state == "current" else self.wrap(subject, key)

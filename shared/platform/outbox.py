@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification, Tracking, TrackingRecorder
 
 from shared.events import REGISTRY, EventEnvelope, PublicEvent
@@ -177,3 +178,18 @@ async def wait_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
 def topic_of(envelope: EventEnvelope) -> str:
     """The logical topic an envelope belongs on."""
     return REGISTRY.topic(envelope.type)
+
+
+def domain_event_classes(*aggregates: type[Aggregate]) -> set[type[Any]]:
+    """Every event class `aggregates` declare: what a relay's mapping must publish or keep private.
+
+    `Event` and `Created` are the library's bases; every other nested `Aggregate.Event`
+    subclass is an event the store can hold. A relay test compares this set with the
+    relay's tables, so an event added to an aggregate without a decision fails there.
+    """
+    return {
+        value
+        for aggregate in aggregates
+        for name, value in vars(aggregate).items()
+        if isinstance(value, type) and issubclass(value, Aggregate.Event) and name not in ("Event", "Created")
+    }

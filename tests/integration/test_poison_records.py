@@ -14,7 +14,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from crm.dlq import dead_letters
 from shared.events import EventEnvelope
@@ -98,3 +99,44 @@ def test_every_poison_record_is_parked_and_the_next_event_is_applied(platform: P
 
 def _headers(good: EventEnvelope) -> Headers:
     return [(k, v.encode()) for k, v in good.headers().items()]
+
+
+def committed(platform: Platform, group: str, topic: str, partition: int) -> int:
+    """The offset consumer group `group` has committed on one partition (0 if none yet)."""
+
+    async def read() -> int:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=platform.kafka.bootstrap_servers, **platform.kafka.client_options()
+        )
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(platform.kafka.group(group))
+        finally:
+            await admin.close()
+        found = offsets.get(TopicPartition(platform.kafka.topic(topic), partition))
+        return found.offset if found is not None and found.offset >= 0 else 0
+
+    return asyncio.run(read())
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite"])
+def test_every_other_group_parks_each_poison_and_moves_past_it(platform: Platform) -> None:
+    """sales, marketing, support and social all read the customer stream: one partition, six poisons, one event."""
+    groups = {"sales": "sales-consumers", "marketing": "marketing-consumers", "support": "support-consumers",
+              "social": "social-consumers"}  # fmt: skip
+    running = {group: platform.start(process) for group, process in groups.items()}
+    customer = uuid.uuid4()
+    registered = envelope(
+        CustomerRegisteredV1(customer_id=customer, name="毒 记录", emails=[], phones=[], source="web"), customer
+    )
+    publish(platform, CUSTOMER, str(customer), [*poisons(registered), (registered.body(), _headers(registered))])
+    [last] = [r for r in platform.records(CUSTOMER) if r.key == str(customer).encode()][-1:]
+    partition, end = int(last.partition), int(last.offset) + 1
+    for group in groups:
+
+        def moved_on(group: str = group) -> bool:
+            return committed(platform, group, CUSTOMER, partition) >= end
+
+        eventually(moved_on, timeout=90, what=f"{group} moved past every record: {running[group].log}")
+        parked = asyncio.run(dead_letters(platform.kafka, group))
+        assert len(parked) >= 5, (group, [p.error for p in parked])

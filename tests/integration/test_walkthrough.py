@@ -89,8 +89,8 @@ def test_directory_sales_and_money_in_two_currencies(platform: Platform) -> None
     admin.put("/reps/ana@example.com", {"name": "Ana", "team": "west", "territories": ["US"]})
     admin.put("/reps/bo@example.com", {"name": "薄", "team": "china-east", "territories": ["CN"]})
     admin.put("/reps/mia@example.com", {"name": "Mia", "team": "china-east", "manager": True})
+    admin.put("/reps/cai@example.com", {"name": "蔡", "team": "china-east", "territories": ["HK"]})
     ana = As(platform, "sales", "ana@example.com", "sales_rep")
-    bo = As(platform, "sales", "bo@example.com", "sales_rep")
     mia = As(platform, "sales", "mia@example.com", "sales_manager")
     lead = ana.post("/leads", {"name": "李娜", "company": "深圳电子", "email": "li.na@shenzhen-elec.cn",
                                "phone": "139 1234 5678", "country": "CN", "source": "web_form"}, 201)  # fmt: skip
@@ -98,8 +98,13 @@ def test_directory_sales_and_money_in_two_currencies(platform: Platform) -> None
     assert ana.get(f"/leads/{lead['id']}")["id"] == lead["id"]  # once: 404 the moment it was assigned away
     ana.post(f"/leads/{lead['id']}/qualify", {}, 403)  # it is Bo's to work
     assert mia.get(f"/leads/{lead['id']}")["owner"] == "bo@example.com"  # once: the manager got 404 too
-    bo.post(f"/leads/{lead['id']}/qualify", {})
-    converted = bo.post(f"/leads/{lead['id']}/convert", {})
+    # The manager hands it on, within her team, to active reps only (once: only an admin could).
+    mia.post(f"/leads/{lead['id']}/assign", {"owner": "0"}, 422)  # no such rep: never an assignee
+    mia.post(f"/leads/{lead['id']}/assign", {"owner": "ana@example.com"}, 422)  # not her team's
+    mia.post(f"/leads/{lead['id']}/assign", {"owner": "cai@example.com"})
+    cai = As(platform, "sales", "cai@example.com", "sales_rep")
+    cai.post(f"/leads/{lead['id']}/qualify", {})
+    converted = cai.post(f"/leads/{lead['id']}/convert", {})
     customer_id = converted["customer_id"]
     eventually(lambda: httpx.get(f"{steward.base}/customers/{customer_id}", headers=steward.headers).is_success,
                timeout=60, what="the converted lead registered as a customer")  # fmt: skip
@@ -109,12 +114,12 @@ def test_directory_sales_and_money_in_two_currencies(platform: Platform) -> None
         "/products/LIC-CN", {"name": "许可证", "prices": {"CNY": "117659.95", "USD": "100.00"}, "tax_rate": "0"}
     )
     line = [{"product_id": product["id"], "quantity": "1"}]
-    yuan = bo.post("/orders", {"customer_id": customer_id, "currency": "CNY", "lines": line, "external_id": "w-1"}, 201)
-    bo.post(f"/orders/{yuan['id']}/pay", {})
-    dollars = bo.post("/orders", {"customer_id": customer_id, "currency": "USD", "lines": line, "external_id": "w-2"},
-                      201)  # fmt: skip
-    bo.post(f"/orders/{dollars['id']}/pay", {})
-    bo.post(f"/orders/{dollars['id']}/refund", {"amount": "40.00", "reason": "partial return"})
+    order = {"customer_id": customer_id, "lines": line}
+    yuan = cai.post("/orders", order | {"currency": "CNY", "external_id": "w-1"}, 201)
+    cai.post(f"/orders/{yuan['id']}/pay", {})
+    dollars = cai.post("/orders", order | {"currency": "USD", "external_id": "w-2"}, 201)
+    cai.post(f"/orders/{dollars['id']}/pay", {})
+    cai.post(f"/orders/{dollars['id']}/refund", {"amount": "40.00", "reason": "partial return"})
     doc = eventually(
         lambda: (d := platform.customer_360(customer_id)) and d.get("sales", {}).get("refunds") and d,
         timeout=60, what="both orders and the refund in the 360",

@@ -25,6 +25,7 @@ from services.sales.team import CustomerContacts, Rep
 from shared.events import PublicEvent
 from shared.events import sales as public
 from shared.events.sales import customer_id_for_external, customer_id_for_lead
+from shared.platform import outbox
 from shared.platform.auth import Principal
 
 REP = Principal("rep@example.com", frozenset({"sales_rep"}))
@@ -32,12 +33,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (Lead, Opportunity, Product, Quote, Or
 
 
 def domain_event_classes() -> set[type[Any]]:
-    return {
-        value
-        for aggregate in AGGREGATES
-        for value in vars(aggregate).values()
-        if isinstance(value, type) and issubclass(value, Aggregate.Event) and value.__name__ not in ("Event", "Created")
-    }
+    return outbox.domain_event_classes(*AGGREGATES)
 
 
 def test_every_domain_event_is_mapped_or_private() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from eventsourcing.domain import Aggregate
-
 from services.social import relay
 from services.social.accounts import Account
 from services.social.application import SocialApplication
@@ -20,17 +18,11 @@ from services.social.scheduler import Scheduler
 from services.social.tests.conftest import Clock, FakePlatform, connect, mention
 from shared.events import PublicEvent
 from shared.events import social as public
+from shared.platform import outbox
 
 
 def domain_event_classes() -> set[type[Any]]:
-    classes: set[type[Any]] = set()
-    for aggregate in (Account, Post, Interaction, Delivery, Identity, KnownCustomer):
-        classes |= {
-            v
-            for k, v in vars(aggregate).items()
-            if isinstance(v, type) and issubclass(v, Aggregate.Event) and k not in ("Event", "Created")
-        }
-    return classes
+    return outbox.domain_event_classes(Account, Post, Interaction, Delivery, Identity, KnownCustomer)
 
 
 def test_every_domain_event_is_mapped(app: SocialApplication) -> None:
