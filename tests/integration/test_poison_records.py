@@ -19,7 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from crm.dlq import dead_letters
 from shared.events import EventEnvelope
-from shared.events.customer import CustomerRegisteredV1
+from shared.events.customer import CustomerErasedV1, CustomerRegisteredV1
 from shared.events.marketing import UnsubscribedV1
 from shared.events.topics import CUSTOMER, MARKETING
 from tests.integration.platform import Platform, eventually
@@ -121,7 +121,13 @@ def committed(platform: Platform, group: str, topic: str, partition: int) -> int
 
 @pytest.mark.parametrize("store_backend", ["sqlite"])
 def test_every_other_group_parks_each_poison_and_moves_past_it(platform: Platform) -> None:
-    """sales, marketing, support and social all read the customer stream: one partition, six poisons, one event."""
+    """sales, marketing, support and social all read the customer stream: one partition, seven poisons, one event.
+
+    Each group parks every malformed record and every record of a type it handles that
+    breaks its schema (for all four, an erasure with no valid customer id); a type it does
+    not handle, unknown ones included, is not its business and is skipped. Then it applies
+    the good event.
+    """
     groups = {"sales": "sales-consumers", "marketing": "marketing-consumers", "support": "support-consumers",
               "social": "social-consumers"}  # fmt: skip
     running = {group: platform.start(process) for group, process in groups.items()}
@@ -129,7 +135,10 @@ def test_every_other_group_parks_each_poison_and_moves_past_it(platform: Platfor
     registered = envelope(
         CustomerRegisteredV1(customer_id=customer, name="毒 记录", emails=[], phones=[], source="web"), customer
     )
-    publish(platform, CUSTOMER, str(customer), [*poisons(registered), (registered.body(), _headers(registered))])
+    erased = envelope(CustomerErasedV1(customer_id=customer), customer)
+    invalid_erasure = (b'{"customer_id": "not-a-uuid"}', _headers(erased))
+    records = [*poisons(registered), invalid_erasure, (registered.body(), _headers(registered))]
+    publish(platform, CUSTOMER, str(customer), records)
     [last] = [r for r in platform.records(CUSTOMER) if r.key == str(customer).encode()][-1:]
     partition, end = int(last.partition), int(last.offset) + 1
     for group in groups:
@@ -139,4 +148,8 @@ def test_every_other_group_parks_each_poison_and_moves_past_it(platform: Platfor
 
         eventually(moved_on, timeout=90, what=f"{group} moved past every record: {running[group].log}")
         parked = asyncio.run(dead_letters(platform.kafka, group))
-        assert len(parked) >= 5, (group, [p.error for p in parked])
+        errors = [p.error[:80] for p in parked]
+        assert sum(p.error.startswith("MalformedEnvelope") for p in parked) == 4, (group, errors)
+        assert parked[-1].headers["ce_type"] == "crm.customer.erased.v1", (group, errors)
+        assert all(p.offset < end - 1 for p in parked), (group, errors)  # the good event was applied, not parked
+        assert not any(p.headers.get("ce_type") == "crm.nothing.like_this.v9" for p in parked), (group, errors)
