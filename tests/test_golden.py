@@ -2,8 +2,9 @@
 
 Recorded under `tests/golden/`: each service's OpenAPI document, and the public events
 (CloudEvents headers and body, as the relay puts them on Kafka) that a fixed script of
-commands produces. Ids and times, which differ on every run, are replaced by placeholders
-numbered in order of first appearance, so the same behaviour gives the same file.
+commands produces, for each of the five services that publish. Ids and times, which
+differ on every run, are replaced by placeholders numbered in order of first appearance,
+so the same behaviour gives the same file.
 
 A change you mean: `CRM_GOLDEN_UPDATE=1 .venv/bin/pytest tests/test_golden.py` rewrites the
 files; review the diff and say in the commit what changed for clients and why.
@@ -25,9 +26,18 @@ import pytest
 
 from services.customer.application import CustomerApplication
 from services.customer.relay import to_public as customer_public
+from services.marketing.application import MarketingApplication
+from services.marketing.relay import to_public_for
+from services.marketing.tests.conftest import NOW as MARKETING_NOW
+from services.marketing.tests.test_relay_mapping import campaign_story
 from services.sales import relay as sales_relay
 from services.sales.application import SalesApplication
 from services.sales.tests.test_relay_mapping import week
+from services.social import relay as social_relay
+from services.social.tests.conftest import Clock as SocialClock
+from services.social.tests.conftest import FakePlatform
+from services.social.tests.conftest import make_app as make_social_app
+from services.social.tests.test_relay_mapping import whole_story
 from services.support.application import SupportApplication
 from services.support.relay import SupportPublisher
 from services.support.surveys import SurveySigner
@@ -158,3 +168,18 @@ def test_the_support_events_on_kafka_are_as_recorded(tmp_path: Path) -> None:
     records = kafka_records(app, SupportPublisher(app), "support")
     assert len({r["headers"]["ce_type"] for r in records}) >= 6
     matches_recording("events/support", placeholders(records))
+
+
+def test_the_marketing_events_on_kafka_are_as_recorded() -> None:
+    """A campaign: created, scheduled, sent, opened, clicked, unsubscribed, spend recorded, completed."""
+    app = MarketingApplication(clock=lambda: MARKETING_NOW)
+    campaign_story(app)
+    matches_recording("events/marketing", placeholders(kafka_records(app, to_public_for(app), "marketing")))
+
+
+def test_the_social_events_on_kafka_are_as_recorded() -> None:
+    """An account, a post published, a mention linked, assigned, replied, escalated, closed, and a merge."""
+    clock = SocialClock()
+    with make_social_app(clock, FakePlatform()) as app:
+        whole_story(app, clock)
+        matches_recording("events/social", placeholders(kafka_records(app, social_relay.public_mapper(app), "social")))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 from services.marketing.application import MarketingApplication
 from services.marketing.relay import to_public_for
@@ -17,7 +18,8 @@ def published(app: MarketingApplication) -> list[object]:
     return [to_public(app.mapper.to_domain_event(n)) for n in notes]
 
 
-def test_every_public_marketing_event_is_mapped(app: MarketingApplication) -> None:
+def campaign_story(app: MarketingApplication) -> tuple[UUID, Any]:
+    """A campaign from creation to completion, with a message opened, clicked and unsubscribed, and spend."""
     customer = join(app, "张伟", "z@example.cn")
     segment = app.define_segment(name="web", description="", rules=web_customers(), by="m")
     campaign = app.create_campaign(
@@ -46,6 +48,11 @@ def test_every_public_marketing_event_is_mapped(app: MarketingApplication) -> No
         by="m",
     )
     app.complete(campaign.id, sent=1, bounced=0, withheld=0)
+    return customer, campaign
+
+
+def test_every_public_marketing_event_is_mapped(app: MarketingApplication) -> None:
+    customer, campaign = campaign_story(app)
     events = [e for e in published(app) if e is not None]
     assert [type(e) for e in events] == [
         public.CampaignCreatedV1,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from services.social import relay
 from services.social.accounts import Account
@@ -35,9 +35,8 @@ def published(app: SocialApplication) -> list[PublicEvent]:
     return [e for e in events if e is not None]
 
 
-def test_a_whole_story_maps_to_valid_public_events(
-    app: SocialApplication, clock: Clock, platform: FakePlatform
-) -> None:
+def whole_story(app: SocialApplication, clock: Clock) -> tuple[Any, UUID]:
+    """An account connected, a post published, a mention linked, assigned, replied, escalated, closed, merged."""
     inbox = Inbox(app)
     account = app.load(Account, connect(app))
     post = app.draft_post(account.id, text="新品", created_by="m@example.com", scheduled_for=clock.now)
@@ -50,6 +49,13 @@ def test_a_whole_story_maps_to_valid_public_events(
     inbox.escalate(interaction_id, priority="P2", reason="late", by="li.na@example.com", expected_version=None)
     inbox.close(interaction_id, by="li.na@example.com", expected_version=None)
     CustomerLifecycle(inbox).merged(customer, uuid4())
+    return post, customer
+
+
+def test_a_whole_story_maps_to_valid_public_events(
+    app: SocialApplication, clock: Clock, platform: FakePlatform
+) -> None:
+    post, customer = whole_story(app, clock)
     events = published(app)
     kinds = [type(e) for e in events]
     assert kinds[:4] == [
