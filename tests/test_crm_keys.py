@@ -28,6 +28,8 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     keys = SQLiteKeyStore(str(path), KeyWrap(OLD))
     for _ in range(3):
         keys.key_for(uuid4())
+    for inherited in ("CRM_KEYS_MASTER_KEY", "CRM_KEYS_PREVIOUS_MASTER_KEYS"):  # `make test` sets a master key
+        monkeypatch.delenv(inherited, raising=False)
     monkeypatch.setenv("CRM_CUSTOMER_STORE__SQLITE_PATH", str(path))
     monkeypatch.setenv("CRM_JWT_SECRET", "k" * 40)
     return path

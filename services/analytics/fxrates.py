@@ -126,7 +126,7 @@ def convert(report: Report, w: Window, table: RateTable) -> Report:
 
     until = w.until.date()
     rows, columns = report.rows, list(report.columns)
-    if rows and "currency" in columns and "period" in columns:
+    if rows and {"currency", "period"} <= set(columns) and set(MONEY_COLUMNS) & set(columns):
         columns += [f"converted_{c}" for c in MONEY_COLUMNS if c in columns]
         rows = []
         for row in report.rows:
