@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from eventsourcing.domain import Aggregate
+
 from services.marketing.application import MarketingApplication
+from services.marketing.domain import Campaign, Segment
+from services.marketing.members import AudienceMember
 from services.marketing.messages import Message
 from services.marketing.settings import MarketingSettings
 from shared.events import PublicEvent
 from shared.events import marketing as public
 from shared.platform.eventstore import persistence_env
-from shared.platform.outbox import Publish, Relay
+from shared.platform.outbox import Publish, Relay, domain_event_classes
 from shared.platform.relaying import relay_over, run_relay
 
 
@@ -124,32 +128,56 @@ class _MessageMapping:
         )
 
 
-def mapping(app: MarketingApplication) -> dict[str, Callable[[Any], PublicEvent | None]]:
-    """Domain event class name (`Aggregate.Event`) → its public event (None: private)."""
-    messages = _MessageMapping(app)
-    return {
-        "Campaign.Drafted": _created,
-        "Campaign.Edited": _private,
-        "Campaign.Scheduled": _scheduled,
-        "Campaign.SendingStarted": _started,
-        "Campaign.Completed": _completed,
-        "Campaign.Cancelled": _cancelled,
-        "Campaign.SpendRecorded": _spend,
-        "Message.Prepared": _private,
-        "Message.Sent": messages.sent,
-        "Message.Bounced": messages.bounced,
-        "Message.Opened": messages.opened,
-        "Message.Clicked": messages.clicked,
-        "Message.Unsubscribed": messages.unsubscribed,
+AGGREGATES: tuple[type[Aggregate], ...] = (Campaign, Message, Segment, AudienceMember)
+"""Every aggregate in the marketing store: each of their events is published or listed in `PRIVATE`."""
+
+PRIVATE: frozenset[type[Any]] = frozenset(
+    {
+        Campaign.Edited,
+        Message.Prepared,
+        Segment.Defined,
+        Segment.Redefined,
+        *(e for e in domain_event_classes(AudienceMember)),  # the audience is a copy of the customer stream
     }
+)
+"""Marketing events subscribers never see."""
+
+
+class UnmappedEvent(LookupError):
+    """A domain event the relay has no decision for: publishing or hiding it must be chosen in `mapping`."""
+
+
+def mapping(app: MarketingApplication) -> dict[type[Any], Callable[[Any], PublicEvent | None]]:
+    """Domain event class → its public event; `PRIVATE` ones map to None."""
+    messages = _MessageMapping(app)
+    public_events: dict[type[Any], Callable[[Any], PublicEvent | None]] = {
+        Campaign.Drafted: _created,
+        Campaign.Scheduled: _scheduled,
+        Campaign.SendingStarted: _started,
+        Campaign.Completed: _completed,
+        Campaign.Cancelled: _cancelled,
+        Campaign.SpendRecorded: _spend,
+        Message.Sent: messages.sent,
+        Message.Bounced: messages.bounced,
+        Message.Opened: messages.opened,
+        Message.Clicked: messages.clicked,
+        Message.Unsubscribed: messages.unsubscribed,
+    }
+    if both := set(public_events) & PRIVATE:
+        raise ValueError(f"published and private at once: {sorted(e.__qualname__ for e in both)}")
+    return public_events | dict.fromkeys(PRIVATE, _private)
 
 
 def to_public_for(app: MarketingApplication) -> Callable[[Any], PublicEvent | None]:
-    """The relay's mapping over `app` (segment and audience events are private)."""
+    """The relay's mapping over `app`; an event it has no decision for stops the relay (never silently private)."""
     table = mapping(app)
 
     def to_public(domain_event: Any) -> PublicEvent | None:
-        return table.get(type(domain_event).__qualname__, _private)(domain_event)
+        try:
+            convert = table[type(domain_event)]
+        except KeyError:
+            raise UnmappedEvent(f"{type(domain_event).__qualname__} is neither published nor private") from None
+        return convert(domain_event)
 
     return to_public
 

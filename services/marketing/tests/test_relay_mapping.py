@@ -6,10 +6,14 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+
 from services.marketing.application import MarketingApplication
-from services.marketing.relay import to_public_for
-from services.marketing.tests.conftest import join, web_customers
+from services.marketing.domain import Campaign
+from services.marketing.relay import AGGREGATES, UnmappedEvent, mapping, to_public_for
+from services.marketing.tests.conftest import NOW, join, web_customers
 from shared.events import marketing as public
+from shared.platform import outbox
 
 
 def published(app: MarketingApplication) -> list[object]:
@@ -78,3 +82,14 @@ def test_audience_and_segment_events_are_private(app: MarketingApplication) -> N
     join(app, "Ada", "ada@example.com")
     app.define_segment(name="web", description="", rules=web_customers(), by="m")
     assert published(app) == [None, None]
+
+
+def test_every_domain_event_is_published_or_private(app: MarketingApplication) -> None:
+    """An unlisted event used to become private silently; now every one is decided, and an unknown one stops."""
+    assert set(mapping(app)) == outbox.domain_event_classes(*AGGREGATES)
+
+    class Invented(Campaign.Event):
+        pass
+
+    with pytest.raises(UnmappedEvent, match="neither published nor private"):
+        to_public_for(app)(Invented(originator_id=uuid4(), originator_version=1, timestamp=NOW))
