@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from psycopg.errors import DuplicateTable, UniqueViolation
@@ -68,8 +68,55 @@ class InMemoryKeyStore:
             self._keys.pop(subject, None)
 
 
-class SQLiteKeyStore:
+class _SqlKeyStore:
+    """What both SQL key stores do alike; each says how it runs one statement (`?` placeholders)."""
+
+    wrap: KeyWrap
+    insert_new: str
+    """The statement adding a subject's key unless it has one (the dialects differ)."""
+
+    def _run(self, sql: str, params: tuple[object, ...]) -> tuple[list[tuple[Any, ...]], int]:
+        """(rows, rows changed) of one statement in its own transaction."""
+        raise NotImplementedError
+
+    def key_for(self, subject: UUID) -> bytes:
+        self._run(self.insert_new, (str(subject), self.wrap.wrap(subject, os.urandom(KEY_BYTES))))
+        key = self.existing_key(subject)
+        assert key is not None
+        return key
+
+    def existing_key(self, subject: UUID) -> bytes | None:
+        rows, _ = self._run(f"SELECT key FROM {TABLE} WHERE subject = ?", (str(subject),))  # noqa: S608
+        if not rows:
+            return None
+        stored = bytes(rows[0][0])
+        self.replace(subject, stored)  # unsealed, or under a previous master key: sealed again now
+        return self.wrap.unwrap(subject, stored)
+
+    def rows(self) -> Iterator[tuple[UUID, bytes]]:
+        """Every subject and its key as stored, in subject order, read a page at a time (no long read)."""
+        after = ""
+        while True:
+            query = f"SELECT subject, key FROM {TABLE} WHERE subject > ? ORDER BY subject LIMIT ?"  # noqa: S608
+            page, _ = self._run(query, (after, PAGE))
+            yield from ((UUID(subject), bytes(stored)) for subject, stored in page)
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+    def replace(self, subject: UUID, stored: bytes) -> bool:
+        """Seal `subject`'s key under the current master key if `stored` is not; False if another writer won."""
+        resealed = self.wrap.resealed(subject, stored)
+        if resealed is None:
+            return True
+        update = f"UPDATE {TABLE} SET key = ? WHERE subject = ? AND key = ?"  # noqa: S608
+        return self._run(update, (resealed, str(subject), stored))[1] == 1
+
+
+class SQLiteKeyStore(_SqlKeyStore):
     """Keys in the service's SQLite file, sealed by `wrap`; `secure_delete` overwrites a shredded key on disk."""
+
+    insert_new = f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?)"  # noqa: S608
 
     def __init__(self, path: str, wrap: KeyWrap | None = None) -> None:
         self.path = path
@@ -82,43 +129,10 @@ class SQLiteKeyStore:
         db.execute("PRAGMA secure_delete = ON")
         return db
 
-    def key_for(self, subject: UUID) -> bytes:
-        new = self.wrap.wrap(subject, os.urandom(KEY_BYTES))
+    def _run(self, sql: str, params: tuple[object, ...]) -> tuple[list[tuple[Any, ...]], int]:
         with self._connect() as db:
-            db.execute(f"INSERT OR IGNORE INTO {TABLE} VALUES (?, ?)", (str(subject), new))  # noqa: S608
-        key = self.existing_key(subject)
-        assert key is not None
-        return key
-
-    def existing_key(self, subject: UUID) -> bytes | None:
-        with self._connect() as db:
-            row = db.execute(f"SELECT key FROM {TABLE} WHERE subject = ?", (str(subject),)).fetchone()  # noqa: S608
-            if row is None:
-                return None
-            stored = bytes(row[0])
-        self.replace(subject, stored)  # unsealed, or under a previous master key: sealed again now
-        return self.wrap.unwrap(subject, stored)
-
-    def rows(self) -> Iterator[tuple[UUID, bytes]]:
-        """Every subject and its key as stored, in subject order, read a page at a time (no long read)."""
-        after = ""
-        while True:
-            with self._connect() as db:
-                query = f"SELECT subject, key FROM {TABLE} WHERE subject > ? ORDER BY subject LIMIT ?"  # noqa: S608
-                page = db.execute(query, (after, PAGE)).fetchall()
-            yield from ((UUID(subject), bytes(stored)) for subject, stored in page)
-            if len(page) < PAGE:
-                return
-            after = page[-1][0]
-
-    def replace(self, subject: UUID, stored: bytes) -> bool:
-        """Seal `subject`'s key under the current master key if `stored` is not; False if another writer won."""
-        resealed = self.wrap.resealed(subject, stored)
-        if resealed is None:
-            return True
-        with self._connect() as db:
-            update = f"UPDATE {TABLE} SET key = ? WHERE subject = ? AND key = ?"  # noqa: S608
-            return db.execute(update, (resealed, str(subject), stored)).rowcount == 1
+            cursor = db.execute(sql, params)
+            return cursor.fetchall(), cursor.rowcount
 
     def shred(self, subject: UUID) -> None:
         with self._connect() as db:
@@ -142,12 +156,14 @@ class SQLiteKeyStore:
         log.warning("%s: write-ahead log in use; a shredded key's old page stays in it until a checkpoint", self.path)
 
 
-class PostgresKeyStore:
+class PostgresKeyStore(_SqlKeyStore):
     """Keys in the service's PostgreSQL database.
 
     A deleted row stays on disk until VACUUM reclaims it; autovacuum does so soon after,
     and operators who need proof can run `VACUUM crm_subject_keys` after an erasure.
     """
+
+    insert_new = f"INSERT INTO {TABLE} VALUES (?, ?) ON CONFLICT (subject) DO NOTHING"  # noqa: S608
 
     def __init__(self, store: EventStoreSettings, wrap: KeyWrap | None = None) -> None:
         self.wrap = wrap or KeyWrap()
@@ -160,49 +176,13 @@ class PostgresKeyStore:
             # IF NOT EXISTS still races when replicas start together; the loser's table exists.
             db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (subject TEXT PRIMARY KEY, key BYTEA NOT NULL)")
 
-    def key_for(self, subject: UUID) -> bytes:
+    def _run(self, sql: str, params: tuple[object, ...]) -> tuple[list[tuple[Any, ...]], int]:
         with self.pool.connection() as db:
-            db.execute(
-                f"INSERT INTO {TABLE} VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING",  # noqa: S608
-                (str(subject), self.wrap.wrap(subject, os.urandom(KEY_BYTES))),
-            )
-        key = self.existing_key(subject)
-        assert key is not None
-        return key
-
-    def existing_key(self, subject: UUID) -> bytes | None:
-        with self.pool.connection() as db:
-            row = db.execute(f"SELECT key FROM {TABLE} WHERE subject = %s", (str(subject),)).fetchone()  # noqa: S608
-            if row is None:
-                return None
-            stored = bytes(row[0])
-        self.replace(subject, stored)  # unsealed, or under a previous master key: sealed again now
-        return self.wrap.unwrap(subject, stored)
-
-    def rows(self) -> Iterator[tuple[UUID, bytes]]:
-        """Every subject and its key as stored, in subject order, read a page at a time (no long read)."""
-        after = ""
-        while True:
-            with self.pool.connection() as db:
-                query = f"SELECT subject, key FROM {TABLE} WHERE subject > %s ORDER BY subject LIMIT %s"  # noqa: S608
-                page = db.execute(query, (after, PAGE)).fetchall()
-            yield from ((UUID(subject), bytes(stored)) for subject, stored in page)
-            if len(page) < PAGE:
-                return
-            after = page[-1][0]
-
-    def replace(self, subject: UUID, stored: bytes) -> bool:
-        """Seal `subject`'s key under the current master key if `stored` is not; False if another writer won."""
-        resealed = self.wrap.resealed(subject, stored)
-        if resealed is None:
-            return True
-        with self.pool.connection() as db:
-            update = f"UPDATE {TABLE} SET key = %s WHERE subject = %s AND key = %s"  # noqa: S608
-            return db.execute(update, (resealed, str(subject), stored)).rowcount == 1
+            cursor = db.execute(sql.replace("?", "%s"), params)  # our statements only: no "?" in them but these
+            return (cursor.fetchall() if cursor.description else []), cursor.rowcount
 
     def shred(self, subject: UUID) -> None:
-        with self.pool.connection() as db:
-            db.execute(f"DELETE FROM {TABLE} WHERE subject = %s", (str(subject),))  # noqa: S608
+        self._run(f"DELETE FROM {TABLE} WHERE subject = ?", (str(subject),))  # noqa: S608
 
 
 class SealedKeyStore(Protocol):
