@@ -82,15 +82,20 @@ class Versioned(_Body):
     expected_version: int | None = Field(default=None, ge=1, description="Omit to skip the check.")
 
 
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"})]
+"""An email address (RFC 5322 addr-spec; checked, and its domain lower-cased, by the domain model)."""
+Tag = Annotated[str, Field(min_length=1, max_length=50)]
+
+
 class CustomerCreate(_Body):
     """A new customer: a name in any script and at least one email or phone."""
 
     name: str = Field(min_length=1, max_length=200, examples=["张伟"])
-    emails: list[str] = Field(default_factory=list, max_length=20, examples=[["zhang.wei@example.cn"]])
+    emails: list[Email] = Field(default_factory=list, max_length=20, examples=[["zhang.wei@example.cn"]])
     phones: list[str] = Field(default_factory=list, max_length=20, examples=[["+86 138 1234 5678"]])
     address: AddressInput = None
-    source: str = Field(default="api", max_length=50, examples=["web"])
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    source: str = Field(default="api", min_length=1, max_length=50, examples=["web"])
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
     consent: dict[Channel, bool] = Field(default_factory=dict, examples=[{"email": True}])
     id: UUID | None = Field(default=None, description="Client-chosen id; registering it again is a no-op.")
 
@@ -100,8 +105,8 @@ class CustomerUpdate(Versioned):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     address: AddressInput = None
-    source: str | None = Field(default=None, max_length=50)
-    tags: list[str] | None = Field(default=None, max_length=50)
+    source: str | None = Field(default=None, min_length=1, max_length=50)
+    tags: list[Tag] | None = Field(default=None, max_length=50)
 
 
 class ContactPointCreate(Versioned):
