@@ -70,7 +70,7 @@ def search_customers(
     q: Annotated[
         str | None, Query(max_length=200, description="Part of the name (any script) or of an email address.")
     ] = None,
-    email: Annotated[str | None, Query(max_length=320, json_schema_extra={"format": "email"})] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=320, json_schema_extra={"format": "email"})] = None,
     phone: Annotated[str | None, Query(max_length=40)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

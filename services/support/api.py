@@ -290,7 +290,11 @@ def merge(ticket_id: UUID, body: MergeRequest, support: SupportDep, user: Agent)
     return ref(support, body.into)
 
 
-@router.get("/{ticket_id}/survey-link", summary="The survey link of a resolved ticket")
+@router.get(
+    "/{ticket_id}/survey-link",
+    summary="The survey link of a resolved ticket",
+    responses={410: {"description": "The ticket has no open survey (not resolved, answered, expired or erased)."}},
+)
 def survey_link(ticket_id: UUID, request: Request, support: SupportDep, user: Agent) -> dict[str, str]:
     """The open survey's link, to send it to the customer again."""
     token = support.survey_token(ticket_id)

@@ -7,7 +7,10 @@ number field would need its own strict flag; instead the input policy checks the
 body against the request schema of the operation it is for, as the OpenAPI document
 states it, before any route reads it (`inputpolicy.Operations` finds that schema). Only
 the coercions pydantic would make silently are refused here: a boolean, or text, where the
-document allows only numbers. Every other mismatch pydantic refuses by itself.
+document allows only numbers; a number, or text, where it allows only true or false
+(`{"active": 0}` switched a product off); a number where it allows only text (a date field
+read `{"expected_close_date": 0}` as 1970-01-01). Every other mismatch pydantic refuses by
+itself.
 """
 
 from __future__ import annotations
@@ -17,19 +20,25 @@ from typing import Any
 
 Schema = dict[str, Any]
 NUMBERS = frozenset({"integer", "number"})
+SCALARS = frozenset({"string", "boolean", "null"})
+FORMATS = {"date-time": "an ISO 8601 date-time with an offset", "date": "an ISO 8601 date (YYYY-MM-DD)"}
+"""What a refusal says is expected, for the string formats people send numbers for."""
 NO_SCHEMA: Schema = {}
 
 
 class TypeRefused(ValueError):
-    """A value of a JSON type its schema does not allow; `loc` says where, the value is never quoted."""
+    """A value of a JSON type its schema does not allow; `loc` says where, the value is never quoted.
 
-    def __init__(self, loc: list[str | int], message: str) -> None:
+    `kind` names the type expected as pydantic names its errors (`number_type`, `bool_type`, `string_type`).
+    """
+
+    def __init__(self, loc: list[str | int], message: str, kind: str = "number_type") -> None:
         super().__init__(message)
-        self.loc, self.message = loc, message
+        self.loc, self.message, self.kind = loc, message, kind
 
 
 def check_types(value: Any, schema: Schema, components: Schema, loc: list[str | int] | None = None) -> None:
-    """Raise `TypeRefused` where `value` holds a boolean or text that `schema` allows only as a number."""
+    """Raise `TypeRefused` where `value` holds a JSON type pydantic would coerce silently into another (docstring)."""
     where: list[str | int] = loc if loc is not None else ["body"]
     alternatives = list(_alternatives(schema, components))
     if not alternatives or any("type" not in a for a in alternatives):
@@ -39,6 +48,14 @@ def check_types(value: Any, schema: Schema, components: Schema, loc: list[str | 
         raise TypeRefused(where, "a number is expected here, not true or false")
     if isinstance(value, str) and "string" not in types and types & NUMBERS:
         raise TypeRefused(where, "a number is expected here, not text")
+    if isinstance(value, str) and "string" not in types and "boolean" in types:
+        raise TypeRefused(where, "true or false is expected here, not text", "bool_type")
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number and not types & NUMBERS and types <= SCALARS and types - {"null"}:
+        if "boolean" in types:
+            raise TypeRefused(where, "true or false is expected here, not a number", "bool_type")
+        formats = sorted({FORMATS.get(str(a.get("format")), "") for a in alternatives} - {""})
+        raise TypeRefused(where, f"{' or '.join(formats) or 'text'} is expected here, not a number", "string_type")
     if isinstance(value, dict):
         for key, item in value.items():
             children = [c for a in alternatives if "object" in _types(a) for c in _property(a, key)]

@@ -269,7 +269,7 @@ class InputPolicyMiddleware:
         try:
             check_types(value, *found)
         except TypeRefused as refused:
-            raise Refused(refused.loc, "number_type", refused.message) from None
+            raise Refused(refused.loc, refused.kind, refused.message) from None
 
     def _check_names(self, scope: Scope, query: bytes) -> None:
         """Refuse a query parameter the operation does not declare: ignored, it would change nothing unseen
