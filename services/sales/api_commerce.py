@@ -205,8 +205,15 @@ async def import_products(
 
 
 async def _text(request: Request) -> str:
-    """The request body as UTF-8 text (the `eventsourcing` work then runs in a worker thread)."""
+    """The request body as UTF-8 text (the `eventsourcing` work then runs in a worker thread).
+
+    The body is required: a request with none at all (no content type, no bytes) is refused,
+    while an empty file sent as `text/csv` is an empty import.
+    """
+    body = await request.body()
+    if not body and "content-type" not in request.headers:
+        raise InvalidInput("the file's text is required as the request body (text/csv or text/plain)")
     try:
-        return (await request.body()).decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("the file must be UTF-8 text") from None

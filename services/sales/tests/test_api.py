@@ -194,6 +194,17 @@ def test_cdnow_import_is_idempotent_and_reports_bad_rows(api: TestClient) -> Non
     assert (again["imported"], again["skipped"]) == (0, 2)
 
 
+@pytest.mark.parametrize("path", ["/imports/cdnow-orders", "/imports/leads", "/imports/products"])
+def test_an_import_without_a_body_is_a_422_and_an_empty_file_imports_nothing(api: TestClient, path: str) -> None:
+    """Schemathesis: a request with no body at all was a 200 importing nothing, though the body is required."""
+    integration = as_("shop@example.com", "integration")
+    missing = api.post(path, headers=integration)
+    assert missing.status_code == 422
+    assert "required" in missing.json()["detail"]
+    empty = api.post(path, content=b"", headers=integration | {"Content-Type": "text/csv"})
+    assert (empty.status_code, empty.json()["imported"]) == (200, 0)
+
+
 def test_a_manager_reassigns_within_the_team_only(api: TestClient) -> None:
     setup_team(api)
     api.put("/reps/li2@example.com", json={"name": "李二", "team": "east", "territories": ["CN"]}, headers=ADMIN)
