@@ -38,7 +38,7 @@ class TypeRefused(ValueError):
 
 
 def check_types(value: Any, schema: Schema, components: Schema, loc: list[str | int] | None = None) -> None:
-    """Raise `TypeRefused` where `value` holds a JSON type pydantic would coerce silently into another (docstring)."""
+    """Raise `TypeRefused` where `value` holds a JSON type pydantic would silently coerce (see the module docstring)."""
     where: list[str | int] = loc if loc is not None else ["body"]
     alternatives = list(_alternatives(schema, components))
     if not alternatives or any("type" not in a for a in alternatives):

@@ -262,7 +262,7 @@ class InputPolicyMiddleware:
         self.operations = Operations()
 
     def _check_types(self, scope: Scope, value: Any) -> None:
-        """Refuse a boolean or text where the operation's document allows only a number (`bodytypes.py`)."""
+        """Refuse a JSON type pydantic would silently coerce into the one the document allows (`bodytypes.py`)."""
         found = self.operations.body_schema(scope) if value is not UNREAD else None
         if found is None:
             return
