@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,10 +74,14 @@ def test_the_openapi_document_is_as_recorded(service: str, tmp_path: Path, monke
 def placeholders(value: Any) -> Any:
     """`value` with every UUID and timestamp replaced by `<id N>` / `<time N>`, numbered by first appearance."""
     seen: dict[str, str] = {}
+    counts: Counter[str] = Counter()
 
     def name(kind: str) -> Callable[[re.Match[str]], str]:
         def replace(found: re.Match[str]) -> str:
-            return seen.setdefault(found.group(0), f"<{kind} {sum(v.startswith(f'<{kind}') for v in seen.values())}>")
+            if found.group(0) not in seen:
+                seen[found.group(0)] = f"<{kind} {counts[kind]}>"
+                counts[kind] += 1
+            return seen[found.group(0)]
 
         return replace
 

@@ -8,6 +8,7 @@ policy (`shared/platform/inputpolicy.py`), so nothing can have been stored or pu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -28,18 +29,27 @@ BAD_BODIES = {
 }
 
 
-def writes(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """(method, path) of every operation that takes a JSON body, path parameters filled with a UUID."""
+def operations(document: dict[str, Any], keep: Callable[[str, dict[str, Any]], bool]) -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation `keep` accepts, path parameters filled with a UUID."""
     found = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            content = (operation.get("requestBody") or {}).get("content") or {}
-            if method in ("post", "put", "patch") and "application/json" in content:
+            if keep(method, operation):
                 concrete = path
                 for name in [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]:
                     concrete = concrete.replace("{" + name + "}", str(uuid4()))
                 found.append((method.upper(), concrete))
     return found
+
+
+def writes(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every operation that takes a JSON body."""
+
+    def json_write(method: str, operation: dict[str, Any]) -> bool:
+        content = (operation.get("requestBody") or {}).get("content") or {}
+        return method in ("post", "put", "patch") and "application/json" in content
+
+    return operations(document, json_write)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -62,17 +72,13 @@ def test_every_json_write_refuses_each_bad_body_with_a_422(
 
 
 def reads(document: dict[str, Any]) -> list[str]:
-    """Every GET path that is not a page, path parameters filled with a UUID."""
-    found = []
-    for path, item in document["paths"].items():
-        operation = item.get("get")
-        pages = [a for a in (operation or {}).get("responses", {}).values() if "text/html" in a.get("content", {})]
-        if operation is None or pages:
-            continue
-        for name in [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]:
-            path = path.replace("{" + name + "}", str(uuid4()))
-        found.append(path)
-    return found
+    """Every GET path that is not a page."""
+
+    def api_read(method: str, operation: dict[str, Any]) -> bool:
+        answers = operation.get("responses", {}).values()
+        return method == "get" and not any("text/html" in a.get("content", {}) for a in answers)
+
+    return [path for _, path in operations(document, api_read)]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
 from services.analytics import fxrates
 from services.analytics.api_jobs import JobStoreDep
+from services.analytics.api_reports import rules_of
 from services.analytics.fxrates import Rate, RateIn
-from services.analytics.settings import MetricsSettings
 from shared.platform import money
 from shared.platform.auth import Principal, require_roles
 from shared.platform.paging import PageDep
@@ -33,8 +33,7 @@ LATEST = date(3000, 1, 1)
 
 
 def _reporting(request: Request) -> str:
-    rules: MetricsSettings = getattr(request.app.state, "metrics_settings", None) or MetricsSettings()
-    return rules.currency
+    return rules_of(request).currency
 
 
 def _checked(currency: str, valid_from: date, to: str) -> None:

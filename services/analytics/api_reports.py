@@ -35,10 +35,15 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 Analyst = Annotated[Principal, require_roles("analyst")]
 
 
+def rules_of(request: Request) -> MetricsSettings:
+    """The reporting rules (`CRM_ANALYTICS_METRICS__*`) the app was created with."""
+    rules: MetricsSettings = getattr(request.app.state, "metrics_settings", None) or MetricsSettings()
+    return rules
+
+
 def window(params: ReportParams, request: Request) -> Window:
     """The report window: `until` defaults to now (the only clock read; pass `until` to reproduce a report)."""
-    rules: MetricsSettings = getattr(request.app.state, "metrics_settings", None) or MetricsSettings()
-    w = default_window(rules, params.period, datetime.now(UTC))
+    w = default_window(rules_of(request), params.period, datetime.now(UTC))
     until = params.until or w.until
     if params.since is not None and params.since >= until:
         raise RequestValidationError(

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -68,16 +69,16 @@ class InMemoryKeyStore:
             self._keys.pop(subject, None)
 
 
-class _SqlKeyStore:
+class _SqlKeyStore(ABC):
     """What both SQL key stores do alike; each says how it runs one statement (`?` placeholders)."""
 
     wrap: KeyWrap
     insert_new: str
     """The statement adding a subject's key unless it has one (the dialects differ)."""
 
+    @abstractmethod
     def _run(self, sql: str, params: tuple[object, ...]) -> tuple[list[tuple[Any, ...]], int]:
         """(rows, rows changed) of one statement in its own transaction."""
-        raise NotImplementedError
 
     def key_for(self, subject: UUID) -> bytes:
         self._run(self.insert_new, (str(subject), self.wrap.wrap(subject, os.urandom(KEY_BYTES))))
@@ -90,8 +91,10 @@ class _SqlKeyStore:
         if not rows:
             return None
         stored = bytes(rows[0][0])
-        self.replace(subject, stored)  # unsealed, or under a previous master key: sealed again now
-        return self.wrap.unwrap(subject, stored)
+        key, state = self.wrap.open(subject, stored)  # opened once: this read is on every event's path
+        if state != "current" and self.wrap.sealing:  # unsealed, or under a previous master key: seal it now
+            self._swap(subject, stored, self.wrap.wrap(subject, key))
+        return key
 
     def rows(self) -> Iterator[tuple[UUID, bytes]]:
         """Every subject and its key as stored, in subject order, read a page at a time (no long read)."""
@@ -104,13 +107,18 @@ class _SqlKeyStore:
                 return
             after = page[-1][0]
 
-    def replace(self, subject: UUID, stored: bytes) -> bool:
-        """Seal `subject`'s key under the current master key if `stored` is not; False if another writer won."""
-        resealed = self.wrap.resealed(subject, stored)
-        if resealed is None:
-            return True
+    def replace(self, subject: UUID, stored: bytes) -> str:
+        """Seal `subject`'s key under the current master key: `resealed`, already `current`, or `changed`
+        (another writer replaced or shredded it since `stored` was read; left as that writer left it)."""
+        key, state = self.wrap.open(subject, stored)
+        if state == "current" or not self.wrap.sealing:
+            return "current"
+        return "resealed" if self._swap(subject, stored, self.wrap.wrap(subject, key)) else "changed"
+
+    def _swap(self, subject: UUID, stored: bytes, sealed: bytes) -> bool:
+        """Store `sealed` in place of `stored` (compare and set); False if the row holds something else now."""
         update = f"UPDATE {TABLE} SET key = ? WHERE subject = ? AND key = ?"  # noqa: S608
-        return self._run(update, (resealed, str(subject), stored))[1] == 1
+        return self._run(update, (sealed, str(subject), stored))[1] == 1
 
 
 class SQLiteKeyStore(_SqlKeyStore):
@@ -193,8 +201,8 @@ class SealedKeyStore(Protocol):
     def rows(self) -> Iterator[tuple[UUID, bytes]]:
         """Every subject and its key as stored."""
 
-    def replace(self, subject: UUID, stored: bytes) -> bool:
-        """Seal the key under the current master key if it is not; False if another writer changed it first."""
+    def replace(self, subject: UUID, stored: bytes) -> str:
+        """Seal the key under the current master key: `resealed`, already `current`, or `changed` meanwhile."""
 
 
 def key_states(keys: SealedKeyStore) -> Counter[str]:
@@ -214,12 +222,7 @@ def reseal_all(keys: SealedKeyStore, step: Callable[[], None] = lambda: None) ->
     """
     done: Counter[str] = Counter()
     for subject, stored in keys.rows():
-        if keys.wrap.resealed(subject, stored) is None:
-            done["current"] += 1
-        elif keys.replace(subject, stored):
-            done["resealed"] += 1
-        else:
-            done["changed"] += 1
+        done[keys.replace(subject, stored)] += 1
         step()
     return done
 

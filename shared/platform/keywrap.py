@@ -127,11 +127,3 @@ class KeyWrap:
         if self._previous:
             raise KeyWrapError(f"neither {MASTER_KEY_ENV} nor any of {PREVIOUS_ENV} opens this data key")
         raise KeyWrapError(f"{MASTER_KEY_ENV} is not the master key this data key was sealed under")
-
-    def resealed(self, subject: UUID, stored: bytes) -> bytes | None:
-        """What to store instead of `stored` so it is sealed under the current master key; None if it is
-        (or if there is no master key to seal under)."""
-        if self._aead is None:
-            return None
-        key, state = self.open(subject, stored)
-        return None if state == "current" else self.wrap(subject, key)

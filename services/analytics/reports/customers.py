@@ -160,10 +160,11 @@ async def kpis(db: Db, w: Window) -> Report:
         if isinstance(risk := (doc.get("churn") or {}).get("risk"), int | float):
             risk_total, risk_n = risk_total + risk, risk_n + 1
     currencies = sorted(set(revenues) | set(orders) | {w.currency}, key=lambda code: (code != w.currency, code))
+    paid = {k: money(revenues[k]) for k in currencies}
     aov = {k: money(revenues[k] / orders[k]) if orders[k] else None for k in currencies}
     summary = {
         "customers": c["customers"], "purchasers": c["purchasers"], "orders": orders[w.currency],
-        "revenue": money(revenues[w.currency]), "currency": w.currency,
+        "revenue": paid[w.currency], "currency": w.currency,
         "average_order_value": aov[w.currency],
         "repeat_purchase_rate": ratio(c["repeat_purchasers"], c["purchasers"]),
         "active_customers": sum(c[f"stage_{s}"] for s in ("new", "active", "returning")),
@@ -171,15 +172,13 @@ async def kpis(db: Db, w: Window) -> Report:
         "churned_share": ratio(c["stage_churned"], c["purchasers"]),
         "average_clv": round(clv_total / clv_n, 2) if clv_n else None,
         "average_churn_risk": round(risk_total / risk_n, 4) if risk_n else None,
-        "revenue_by_currency": {k: money(revenues[k]) for k in currencies},
+        "revenue_by_currency": paid,
         "orders_by_currency": {k: orders[k] for k in currencies},
         "average_order_value_by_currency": aov,
     }  # fmt: skip
     rows = [{"kpi": k, "value": v, "currency": w.currency if k in IN_CURRENCY else None}
             for k, v in summary.items() if not isinstance(v, dict)]  # fmt: skip
-    per_currency: dict[str, Mapping[str, object]] = {
-        "orders": orders, "revenue": {k: money(revenues[k]) for k in currencies}, "average_order_value": aov
-    }  # fmt: skip
+    per_currency: dict[str, Mapping[str, object]] = {"orders": orders, "revenue": paid, "average_order_value": aov}
     rows += [{"kpi": k, "value": per_currency[k][code], "currency": code}
              for code in currencies[1:] for k in IN_CURRENCY]  # fmt: skip
     return Report(["kpi", "value", "currency"], rows, summary)
